@@ -1,0 +1,128 @@
+/// Every error a command can reply with. The RESP text of each lives here and
+/// nowhere else, so clients that match on Redis's strings keep working.
+public enum CommandError: Error, Equatable {
+    case wrongType
+    case notInteger
+    case notFloat
+    case syntax
+    case noSuchKey
+    case indexOutOfRange
+    case overflow
+    case incrementNaNOrInfinity
+    case wrongArity(command: String)
+    case unknownCommand(name: String, args: [String])
+    case unknownSubcommand(name: String, command: String)
+    case noAuth
+    case wrongPass
+    case authWithoutPassword
+    case invalidExpireTime(command: String)
+    case dbIndexOutOfRange
+    case invalidDBIndex
+    case sameObject
+    case stringTooLong
+    case bitOffset
+    case bitValue
+    case notPositive(what: String)
+    case negativeTimeout
+    case timeoutNotFloat
+    case timeoutOutOfRange
+    case execAbort
+    case multiNested
+    case execWithoutMulti
+    case discardWithoutMulti
+    case watchInMulti
+    case commandNotAllowedInMulti
+    case pubsubContext(command: String)
+    case loading
+    case busyScript
+    case busyFunction
+    case noScript
+    case readonlyScript
+    case noPermission(String)
+    case maxClients
+    case protectedMode
+    case outOfMemory
+    case misconf
+    case unsupportedProtocol
+    case minMaxNotFloat
+    case minMaxNotString
+    case scoreNotFloat
+    case moveSameDB
+    case dbIndexNotInteger
+    /// A message for a rare case; `text` is the whole reply after the `-`.
+    case custom(String)
+
+    /// The reply text, without the leading `-` and trailing CRLF.
+    public var text: String {
+        switch self {
+        case .wrongType: return "WRONGTYPE Operation against a key holding the wrong kind of value"
+        case .notInteger: return "ERR value is not an integer or out of range"
+        case .notFloat: return "ERR value is not a valid float"
+        case .syntax: return "ERR syntax error"
+        case .noSuchKey: return "ERR no such key"
+        case .indexOutOfRange: return "ERR index out of range"
+        case .overflow: return "ERR increment or decrement would overflow"
+        case .incrementNaNOrInfinity: return "ERR increment would produce NaN or Infinity"
+        case .wrongArity(let command): return "ERR wrong number of arguments for '\(command)' command"
+        case .unknownCommand(let name, let args):
+            var s = "ERR unknown command '\(Self.clip(name))', with args beginning with: "
+            for a in args.prefix(128) { s += "'\(Self.clip(a))' " }
+            return s
+        case .unknownSubcommand(let name, let command):
+            return "ERR unknown subcommand '\(Self.clip(name))'. Try \(command.uppercased()) HELP."
+        case .noAuth: return "NOAUTH Authentication required."
+        case .wrongPass: return "WRONGPASS invalid username-password pair or user is disabled."
+        case .authWithoutPassword:
+            return "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+        case .invalidExpireTime(let command): return "ERR invalid expire time in '\(command)' command"
+        case .dbIndexOutOfRange: return "ERR DB index is out of range"
+        case .invalidDBIndex: return "ERR invalid DB index"
+        case .sameObject: return "ERR source and destination objects are the same"
+        case .stringTooLong: return "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+        case .bitOffset: return "ERR bit offset is not an integer or out of range"
+        case .bitValue: return "ERR bit is not an integer or out of range"
+        case .notPositive(let what): return "ERR \(what) must be positive"
+        case .negativeTimeout: return "ERR timeout is negative"
+        case .timeoutNotFloat: return "ERR timeout is not a float or out of range"
+        case .timeoutOutOfRange: return "ERR timeout is out of range"
+        case .execAbort: return "EXECABORT Transaction discarded because of previous errors."
+        case .multiNested: return "ERR MULTI calls can not be nested"
+        case .execWithoutMulti: return "ERR EXEC without MULTI"
+        case .discardWithoutMulti: return "ERR DISCARD without MULTI"
+        case .watchInMulti: return "ERR WATCH inside MULTI is not allowed"
+        case .commandNotAllowedInMulti: return "ERR Command not allowed inside a transaction"
+        case .pubsubContext(let command):
+            return "ERR Can't execute '\(command)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        case .loading: return "LOADING Redis is loading the dataset in memory"
+        case .busyScript: return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+        case .busyFunction: return "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+        case .noScript: return "NOSCRIPT No matching script. Please use EVAL."
+        case .readonlyScript: return "ERR Write commands are not allowed from read-only scripts."
+        case .noPermission(let s): return "NOPERM \(s)"
+        case .maxClients: return "ERR max number of clients reached"
+        case .protectedMode:
+            return "DENIED Redis is running in protected mode because protected mode is enabled and no password is set for the default user. In this mode connections are only accepted from the loopback interface. If you want to connect from external computers to Redis you may adopt one of the following solutions: 1) Just disable protected mode sending the command 'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from the same host the server is running, however MAKE SURE Redis is not publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) Alternatively you can just disable the protected mode by editing the Redis configuration file, and setting the protected mode option to 'no', and then restarting the server. 3) If you started the server manually just for testing, restart it with the '--protected-mode no' option. 4) Set up an authentication password for the default user. NOTE: You only need to do one of the above things in order for the server to start accepting connections from the outside."
+        case .outOfMemory: return "OOM command not allowed when used memory > 'maxmemory'."
+        case .misconf:
+            return "MISCONF Redis is configured to save RDB snapshots, but it's currently unable to persist to disk. Commands that may modify the data set are disabled, because this instance is configured to report errors during writes if RDB snapshotting fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about the RDB error."
+        case .unsupportedProtocol: return "NOPROTO unsupported protocol version"
+        case .minMaxNotFloat: return "ERR min or max is not a float"
+        case .minMaxNotString: return "ERR min or max not valid string range item"
+        case .scoreNotFloat: return "ERR value is not a valid float"
+        case .moveSameDB: return "ERR source and destination objects are the same"
+        case .dbIndexNotInteger: return "ERR value is not an integer or out of range"
+        case .custom(let s): return s
+        }
+    }
+
+    /// The error code: the first word (`ERR`, `WRONGTYPE`...), for INFO errorstats.
+    public var code: Substring {
+        let t = text
+        return t.prefix { $0 != " " }
+    }
+
+    /// Redis truncates user-supplied names in messages to 128 bytes.
+    static func clip(_ s: String) -> String {
+        s.utf8.count <= 128 ? s : String(decoding: s.utf8.prefix(128), as: UTF8.self)
+    }
+}

@@ -1,0 +1,262 @@
+/// Command flags with Redis's names (COMMAND INFO prints them).
+public struct CommandFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let write = CommandFlags(rawValue: 1 << 0)
+    public static let readonly = CommandFlags(rawValue: 1 << 1)
+    public static let denyoom = CommandFlags(rawValue: 1 << 2)
+    public static let admin = CommandFlags(rawValue: 1 << 3)
+    public static let pubsub = CommandFlags(rawValue: 1 << 4)
+    public static let noscript = CommandFlags(rawValue: 1 << 5)
+    public static let blocking = CommandFlags(rawValue: 1 << 6)
+    public static let loading = CommandFlags(rawValue: 1 << 7)
+    public static let stale = CommandFlags(rawValue: 1 << 8)
+    public static let skipMonitor = CommandFlags(rawValue: 1 << 9)
+    public static let skipSlowlog = CommandFlags(rawValue: 1 << 10)
+    public static let fast = CommandFlags(rawValue: 1 << 11)
+    public static let noAuth = CommandFlags(rawValue: 1 << 12)
+    public static let mayReplicate = CommandFlags(rawValue: 1 << 13)
+    public static let noMandatoryKeys = CommandFlags(rawValue: 1 << 14)
+    public static let noMulti = CommandFlags(rawValue: 1 << 15)
+    public static let allowBusy = CommandFlags(rawValue: 1 << 16)
+    public static let asking = CommandFlags(rawValue: 1 << 17)
+    public static let noAsyncLoading = CommandFlags(rawValue: 1 << 18)
+    /// Derived: keys are found by a custom finder.
+    public static let movableKeys = CommandFlags(rawValue: 1 << 19)
+
+    static let names: [(CommandFlags, String)] = [
+        (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"), (.pubsub, "pubsub"),
+        (.noscript, "noscript"), (.blocking, "blocking"), (.loading, "loading"), (.stale, "stale"),
+        (.skipMonitor, "skip_monitor"), (.skipSlowlog, "skip_slowlog"), (.asking, "asking"), (.fast, "fast"),
+        (.noAuth, "no_auth"), (.mayReplicate, "may_replicate"), (.noMandatoryKeys, "no_mandatory_keys"),
+        (.noAsyncLoading, "no_async_loading"), (.noMulti, "no_multi"), (.movableKeys, "movablekeys"), (.allowBusy, "allow_busy"),
+    ]
+
+    /// Redis's spelling of each set flag, in Redis's order.
+    public var names: [String] { Self.names.filter { contains($0.0) }.map { $0.1 } }
+}
+
+/// Redis's command groups (COMMAND DOCS), which also give the ACL category.
+public enum CommandGroup: String, Sendable {
+    case generic, string, list, set, hash, pubsub, transactions, connection, server, scripting
+    case sortedSet = "sorted-set"
+    case hyperloglog, cluster, geo, stream, bitmap
+
+    var aclCategory: String? {
+        switch self {
+        case .generic: return "keyspace"
+        case .string: return "string"
+        case .list: return "list"
+        case .set: return "set"
+        case .hash: return "hash"
+        case .sortedSet: return "sortedset"
+        case .pubsub: return "pubsub"
+        case .transactions: return "transaction"
+        case .connection: return "connection"
+        case .scripting: return "scripting"
+        case .hyperloglog: return "hyperloglog"
+        case .geo: return "geo"
+        case .stream: return "stream"
+        case .bitmap: return "bitmap"
+        case .server, .cluster: return nil
+        }
+    }
+}
+
+/// Where a command's keys are, which decides which shards it locks.
+public enum KeySpec: Sendable {
+    /// No keys and no keyspace access (PING, CONFIG...).
+    case none
+    /// Keys at `first...last` every `step` (last < 0 counts from the end), Redis's legacy triple.
+    case range(first: Int, last: Int, step: Int)
+    /// Touches the whole keyspace (KEYS, FLUSHALL, SCAN...): every shard is locked.
+    case all
+}
+
+/// Keys found in one invocation.
+public enum KeyLocations {
+    /// Argument indices holding keys.
+    case positions([Int])
+    /// The command may touch any key: lock everything.
+    case everything
+}
+
+public typealias CommandHandler = (Client) -> Void
+public typealias KeyFinder = (Client) -> KeyLocations
+
+/// One row of the command table. Arity, COMMAND output, shard locking and
+/// script key checks all derive from it.
+public final class CommandSpec: @unchecked Sendable {
+    /// Lowercase name; subcommands use only their own part (`get` of `config`).
+    public let name: String
+    /// `name` as bytes, for allocation-free lookups.
+    let nameBytes: [UInt8]
+    /// Positive: exact argument count including the name; negative: at least `-arity`.
+    public let arity: Int
+    public let flags: CommandFlags
+    public let keys: KeySpec
+    /// Finder for commands whose keys move (EVAL, ZUNIONSTORE...); legacy triple stays in `keys`.
+    public let keyFinder: KeyFinder?
+    public let group: CommandGroup
+    public let since: String
+    public let complexity: String
+    public let summary: String
+    public let handler: CommandHandler?
+    public private(set) var subcommands: [CommandSpec] = []
+    /// `config|get` for subcommands, else the name.
+    public private(set) var fullName: String
+    public private(set) weak var parent: CommandSpec?
+    /// Dense index for statistics arrays (assigned by the table).
+    public internal(set) var id = 0
+    /// Deprecated commands name their replacement (COMMAND DOCS).
+    public let replacedBy: String?
+    public let deprecatedSince: String?
+
+    public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: KeySpec = .none, keyFinder: KeyFinder? = nil,
+                group: CommandGroup, since: String, complexity: String = "O(1)", summary: String,
+                replacedBy: String? = nil, deprecatedSince: String? = nil,
+                subcommands: [CommandSpec] = [], handler: CommandHandler?) {
+        self.name = name
+        self.nameBytes = Array(name.utf8)
+        self.arity = arity
+        self.flags = keyFinder == nil ? flags : flags.union(.movableKeys)
+        self.keys = keys
+        self.keyFinder = keyFinder
+        self.group = group
+        self.since = since
+        self.complexity = complexity
+        self.summary = summary
+        self.handler = handler
+        self.fullName = name
+        self.replacedBy = replacedBy
+        self.deprecatedSince = deprecatedSince
+        self.subcommands = subcommands
+        for s in subcommands {
+            s.parent = self
+            s.fullName = "\(name)|\(s.name)"
+        }
+    }
+
+    /// True when the argument count fits the arity.
+    @inline(__always)
+    public func arityMatches(_ argc: Int) -> Bool {
+        arity > 0 ? argc == arity : argc >= -arity
+    }
+
+    /// Legacy (first, last, step) as COMMAND prints them.
+    public var keyTriple: (Int, Int, Int) {
+        if case .range(let f, let l, let s) = keys { return (f, l, s) }
+        return (0, 0, 0)
+    }
+
+    /// Key argument indices for this invocation.
+    public func keyPositions(_ c: Client) -> KeyLocations {
+        if let keyFinder { return keyFinder(c) }
+        switch keys {
+        case .none: return .positions([])
+        case .all: return .everything
+        case .range(let first, let last, let step):
+            let argc = c.argc
+            let end = last < 0 ? argc + last : min(last, argc - 1)
+            guard first < argc, first <= end else { return .positions([]) }
+            return .positions(Array(stride(from: first, through: end, by: step)))
+        }
+    }
+
+    /// ACL categories derived from flags and group.
+    public var aclCategories: [String] {
+        var cats: [String] = []
+        if flags.contains(.write) { cats.append("write") }
+        if flags.contains(.readonly) && group != .scripting { cats.append("read") }
+        if flags.contains(.admin) { cats.append("admin"); cats.append("dangerous") }
+        if flags.contains(.pubsub) && group != .pubsub { cats.append("pubsub") }
+        if let g = group.aclCategory { cats.append(g) }
+        cats.append(flags.contains(.fast) ? "fast" : "slow")
+        if flags.contains(.blocking) { cats.append("blocking") }
+        return cats.map { "@" + $0 }
+    }
+
+    /// Finds a subcommand by (case-insensitive) name.
+    public func subcommand(_ name: Bytes) -> CommandSpec? {
+        subcommands.first { s in
+            s.nameBytes.count == name.count && zip(s.nameBytes, name).allSatisfy { a, b in a == (b >= 65 && b <= 90 ? b | 0x20 : b) }
+        }
+    }
+}
+
+/// All commands, looked up by name without allocating.
+public final class CommandTable: @unchecked Sendable {
+    public private(set) var commands: [CommandSpec] = []
+    /// Every spec including subcommands, indexed by `id`.
+    public private(set) var allSpecs: [CommandSpec] = []
+    private var slots: [Int32] = []
+    private var mask = 0
+
+    public init(_ families: [[CommandSpec]]) {
+        for f in families { for c in f { add(c) } }
+        rebuildIndex()
+    }
+
+    private func add(_ c: CommandSpec) {
+        precondition(!commands.contains { $0.name == c.name }, "duplicate command \(c.name)")
+        commands.append(c)
+        c.id = allSpecs.count
+        allSpecs.append(c)
+        for s in c.subcommands {
+            s.id = allSpecs.count
+            allSpecs.append(s)
+        }
+    }
+
+    @inline(__always)
+    static func hashLower(_ p: UnsafePointer<UInt8>, _ n: Int) -> Int {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for i in 0..<n {
+            var b = p[i]
+            if b >= 65 && b <= 90 { b |= 0x20 }
+            h = (h ^ UInt64(b)) &* 0x100_0000_01b3
+        }
+        return Int(truncatingIfNeeded: h)
+    }
+
+    private func rebuildIndex() {
+        var size = 64
+        while size < commands.count * 4 { size <<= 1 }
+        slots = [Int32](repeating: -1, count: size)
+        mask = size - 1
+        for (i, c) in commands.enumerated() {
+            let h = c.nameBytes.withUnsafeBufferPointer { Self.hashLower($0.baseAddress!, $0.count) }
+            var idx = h & mask
+            while slots[idx] >= 0 { idx = (idx + 1) & mask }
+            slots[idx] = Int32(i)
+        }
+    }
+
+    /// The command named by `name` (any case), or nil.
+    @inline(__always)
+    public func lookup(_ name: Bytes) -> CommandSpec? {
+        guard name.count > 0 && name.count < 64 else { return nil }
+        var idx = Self.hashLower(name.baseAddress!, name.count) & mask
+        while true {
+            let s = slots[idx]
+            if s < 0 { return nil }
+            let c = commands[Int(s)]
+            if c.nameBytes.count == name.count {
+                var same = true
+                for i in 0..<name.count {
+                    var b = name[i]
+                    if b >= 65 && b <= 90 { b |= 0x20 }
+                    if b != c.nameBytes[i] { same = false; break }
+                }
+                if same { return c }
+            }
+            idx = (idx + 1) & mask
+        }
+    }
+
+    public func lookup(_ name: String) -> CommandSpec? {
+        var n = name
+        return n.withUTF8 { lookup($0) }
+    }
+}

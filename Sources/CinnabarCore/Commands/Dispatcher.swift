@@ -1,0 +1,142 @@
+import CSystem
+import Glibc
+
+/// Commands that run even inside MULTI instead of being queued.
+private let transactionControl: Set<String> = ["exec", "discard", "multi", "watch", "quit", "reset"]
+
+/// Commands a RESP2 client in subscribed mode may still send.
+private let subscribedModeAllowed: Set<String> = ["subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "ping", "quit", "reset"]
+
+extension Server {
+    /// Resolves the command named by `c`'s arguments and applies the checks
+    /// Redis makes before running anything (existence, arity, authentication,
+    /// transaction and subscription context), then queues or runs it.
+    public func processCommand(_ c: Client) {
+        guard c.argc > 0 else { return }
+        c.commandFailed = false
+        guard var cmd = commands.lookup(c.arg(0)) else {
+            let args = (1..<c.argc).map { c.argString($0) }
+            reject(c, nil, .unknownCommand(name: c.argString(0), args: args))
+            return
+        }
+        if !cmd.subcommands.isEmpty && c.argc >= 2 {
+            guard let sub = cmd.subcommand(c.arg(1)) else {
+                reject(c, nil, .unknownSubcommand(name: c.argString(1), command: cmd.name))
+                return
+            }
+            cmd = sub
+        }
+        guard cmd.arityMatches(c.argc), cmd.handler != nil else {
+            reject(c, cmd, .wrongArity(command: cmd.fullName))
+            return
+        }
+        if c.needsAuth && !cmd.flags.contains(.noAuth) {
+            reject(c, cmd, .noAuth)
+            return
+        }
+        let inMulti = c.flags.contains(.multi)
+        if inMulti && cmd.flags.contains(.noMulti) {
+            reject(c, cmd, .commandNotAllowedInMulti)
+            return
+        }
+        if c.flags.contains(.pubsub) && c.resp == .resp2 && !subscribedModeAllowed.contains(cmd.parent?.name ?? cmd.name) {
+            reject(c, cmd, .pubsubContext(command: cmd.fullName))
+            return
+        }
+        if let check = admissionCheck, let error = check(c, cmd) {
+            reject(c, cmd, error)
+            return
+        }
+        if inMulti && !transactionControl.contains(cmd.name) {
+            let queued = OwnedCommand(copying: c)
+            c.multiQueue.append(queued)
+            c.multiBytes += queued.byteCount
+            c.reply.status("QUEUED")
+            return
+        }
+        call(c, cmd)
+    }
+
+    /// Replies with a pre-execution error; inside MULTI it also dooms the transaction.
+    func reject(_ c: Client, _ cmd: CommandSpec?, _ error: CommandError) {
+        if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
+        if let cmd { c.context.stats.rejected[cmd.id] += 1 }
+        c.fail(error)
+    }
+
+    /// Runs `cmd` with `c`'s arguments: locks the shards of its keys (unless
+    /// the caller already holds every shard), executes, unlocks, then updates
+    /// statistics, the slow log and MONITOR, and runs after-command hooks.
+    public func call(_ c: Client, _ cmd: CommandSpec) {
+        let ctx = c.context!
+        var single = -1
+        var lockedAll = false
+        var many: [Int] = []
+        if !c.holdsAllShards {
+            var ok = true
+            if cmd.keyFinder == nil, case .range(let first, let last, _) = cmd.keys, first == last {
+                // The common single-key case: no arrays.
+                if first < c.argc {
+                    single = keyspace.shardIndex(c.key(first).hash)
+                    ok = keyspace.lock(single)
+                }
+            } else if cmd.keyFinder == nil, case .none = cmd.keys {
+                ok = true
+            } else {
+                switch cmd.keyPositions(c) {
+                case .everything:
+                    ok = keyspace.lockAll()
+                    lockedAll = true
+                case .positions(let positions):
+                    if positions.count == 1 {
+                        single = keyspace.shardIndex(c.key(positions[0]).hash)
+                        ok = keyspace.lock(single)
+                    } else if positions.count > 1 {
+                        many = Array(Set(positions.map { keyspace.shardIndex(c.key($0).hash) })).sorted()
+                        ok = many.withUnsafeBufferPointer { keyspace.lock(sorted: $0) }
+                    }
+                }
+            }
+            if !ok {
+                c.fail(keyspace.busy.load(ordering: .acquiring) == 2 ? .busyFunction : .busyScript)
+                ctx.stats.rejected[cmd.id] += 1
+                return
+            }
+        }
+        if !c.flags.contains(.script) { c.now = Sys.unixMillis() }
+        let prevDirty = dirty.load(ordering: .relaxed)
+        let start = Sys.monotonicNanos()
+        c.currentCommand = cmd
+        c.commandFailed = false
+        cmd.handler!(c)
+        let blockedNow = c.flags.contains(.blocked)
+        for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }
+        if single >= 0 { keyspace.unlock(single) }
+        if lockedAll { keyspace.unlockAll() }
+        if !many.isEmpty { many.withUnsafeBufferPointer { keyspace.unlock(sorted: $0) } }
+        let micros = Int((Sys.monotonicNanos() - start) / 1000)
+        c.currentCommand = nil
+        if !blockedNow {
+            let stats = ctx.stats
+            stats.commandsProcessed += 1
+            stats.calls[cmd.id] += 1
+            stats.micros[cmd.id] += micros
+            if c.commandFailed { stats.failed[cmd.id] += 1 }
+            let threshold = ctx.config.slowlogLogSlowerThan
+            if threshold >= 0 && micros >= threshold && !cmd.flags.contains(.skipSlowlog) {
+                slowlog.record(c, micros: micros, maxLength: ctx.config.slowlogMaxLen)
+            }
+        }
+        c.lastCommandID = cmd.id
+        if monitors.isActive && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {
+            monitors.feed(c, db: c.dbIndex)
+        }
+        for hook in afterCallHooks { hook(c, cmd) }
+    }
+
+    /// Runs a command line given as strings on `c` (tests, internal callers).
+    public func execute(_ c: Client, _ args: [[UInt8]]) {
+        c.load(OwnedCommand(args))
+        processCommand(c)
+    }
+}

@@ -1,0 +1,10 @@
+/// The command families built into the core, in registration order.
+public enum CoreCommands {
+    public static var families: [[CommandSpec]] {
+        [
+            ConnectionCommands.all,
+            StringCommands.all,
+            KeyCommands.all,
+        ]
+    }
+}

@@ -1,0 +1,501 @@
+import CSystem
+import Glibc
+
+/// Connection state flags (several print in CLIENT LIST).
+public struct ClientFlags: OptionSet, Sendable {
+    public let rawValue: UInt32
+    public init(rawValue: UInt32) { self.rawValue = rawValue }
+
+    public static let closeAfterReply = ClientFlags(rawValue: 1 << 0)
+    public static let multi = ClientFlags(rawValue: 1 << 1)
+    public static let dirtyCAS = ClientFlags(rawValue: 1 << 2)
+    public static let dirtyExec = ClientFlags(rawValue: 1 << 3)
+    public static let pubsub = ClientFlags(rawValue: 1 << 4)
+    public static let monitor = ClientFlags(rawValue: 1 << 5)
+    public static let blocked = ClientFlags(rawValue: 1 << 6)
+    public static let noEvict = ClientFlags(rawValue: 1 << 7)
+    public static let noTouch = ClientFlags(rawValue: 1 << 8)
+    /// A client with no socket that runs commands for scripts or internal work.
+    public static let fake = ClientFlags(rawValue: 1 << 9)
+    /// Executing a script: key lookups use the script's clock.
+    public static let script = ClientFlags(rawValue: 1 << 10)
+    public static let closeASAP = ClientFlags(rawValue: 1 << 11)
+    /// Replies are discarded (AOF loading).
+    public static let discardReplies = ClientFlags(rawValue: 1 << 12)
+}
+
+/// A command's arguments copied out of a connection's buffers (queued in
+/// MULTI, built by tests or internal callers).
+public final class OwnedCommand {
+    let storage: UnsafeMutablePointer<UInt8>
+    public let lengths: [Int]
+    let offsets: [Int]
+
+    public init(_ args: [[UInt8]]) {
+        let total = args.reduce(0) { $0 + $1.count }
+        let buf = UnsafeMutablePointer<UInt8>.allocate(capacity: max(total, 1))
+        var offs: [Int] = []
+        var pos = 0
+        for a in args {
+            offs.append(pos)
+            a.withUnsafeBufferPointer { if $0.count > 0 { (buf + pos).update(from: $0.baseAddress!, count: $0.count) } }
+            pos += a.count
+        }
+        storage = buf
+        offsets = offs
+        lengths = args.map { $0.count }
+    }
+
+    public convenience init(_ args: [String]) {
+        self.init(args.map { Array($0.utf8) })
+    }
+
+    /// Copies the arguments of the command `c` is executing.
+    public convenience init(copying c: Client) {
+        self.init((0..<c.argc).map { Array(c.arg($0)) })
+    }
+
+    deinit { storage.deallocate() }
+
+    public var count: Int { lengths.count }
+
+    public func arg(_ i: Int) -> Bytes { Bytes(start: storage + offsets[i], count: lengths[i]) }
+
+    /// Total bytes of argument data.
+    public var byteCount: Int { lengths.reduce(0, +) }
+}
+
+/// A client session: protocol state, the current command's arguments, its
+/// reply buffer, and (for network clients) the socket. Owned by one loop
+/// thread; other threads reach it only through `context.loop.execute`.
+public final class Client: EventHandler {
+    public let id: Int64
+    public unowned let server: Server
+    /// The loop currently running this client (fixed for network clients).
+    public var context: LoopContext!
+    public let fd: Int32
+    public let peerAddress: String
+    public let localAddress: String
+
+    let query = QueryBuffer()
+    var parser = RequestParser()
+    /// Replies written by commands, drained to the socket before the loop sleeps.
+    public let reply = ReplyBuffer()
+
+    // Arguments of the command being executed.
+    public private(set) var argc = 0
+    private var argCapacity = 16
+    private var argPtrs: UnsafeMutablePointer<UnsafePointer<UInt8>>
+    private var argLens: UnsafeMutablePointer<Int>
+    private var argHashes: UnsafeMutablePointer<UInt64>
+    private var argHashed: UnsafeMutablePointer<Bool>
+    private var inlineArgs: UnsafeMutablePointer<UInt8>
+    private var inlineCapacity = 256
+    /// Keeps owned arguments alive while they are loaded.
+    private var ownedArgs: OwnedCommand?
+
+    /// Selected database.
+    public var dbIndex = 0
+    /// CLIENT SETNAME; changed only under the owning loop's `clientsLock`.
+    public internal(set) var name = ""
+    public var authenticated: Bool
+    public var flags: ClientFlags = []
+    public let createdAt: Int64
+    public var lastInteraction: Int64
+    /// Id of the last command run (CLIENT LIST `cmd=`), -1 before any.
+    public var lastCommandID = -1
+    /// The command being executed.
+    public internal(set) var currentCommand: CommandSpec?
+    /// Unix ms clock of the command being executed (a script's start time inside scripts).
+    public var now: Int64 = 0
+    /// Set when the current command replied with an error.
+    public internal(set) var commandFailed = false
+    /// Set while EXEC or a script holds every shard, so nested commands skip locking.
+    public var holdsAllShards = false
+
+    /// Set by handlers whose effect must be logged differently from how they
+    /// were called (SET EX becomes SET PXAT, SPOP becomes SREM...); nil logs
+    /// the command as called when it changed data.
+    public var propagateAs: [[[UInt8]]]?
+
+    /// Commands queued by MULTI.
+    public var multiQueue: [OwnedCommand] = []
+    /// Bytes of queued commands (CLIENT LIST multi-mem).
+    public var multiBytes = 0
+
+    var pendingWrite = false
+    public private(set) var closed = false
+    private var wantsWritable = false
+    private var readPaused = false
+    private var processing = false
+
+    /// Replies above this many unsent bytes pause reading further commands
+    /// until the client drains them: a client that never reads cannot make the
+    /// server buffer without bound.
+    static let outputBackpressure = 1 << 20
+
+    init(id: Int64, server: Server, context: LoopContext?, fd: Int32, fake: Bool) {
+        self.id = id
+        self.server = server
+        self.context = context
+        self.fd = fd
+        argPtrs = .allocate(capacity: argCapacity)
+        argLens = .allocate(capacity: argCapacity)
+        argHashes = .allocate(capacity: argCapacity)
+        argHashed = .allocate(capacity: argCapacity)
+        inlineArgs = .allocate(capacity: inlineCapacity)
+        let now = Sys.unixMillis()
+        createdAt = now
+        lastInteraction = now
+        authenticated = server.config.snapshot.requirepass.isEmpty
+        if fake {
+            flags.insert(.fake)
+            authenticated = true
+            peerAddress = ""
+            localAddress = ""
+        } else {
+            let p = Sys.address(fd, remote: true)
+            let l = Sys.address(fd, remote: false)
+            peerAddress = p.ip.contains(":") ? "[\(p.ip)]:\(p.port)" : "\(p.ip):\(p.port)"
+            localAddress = l.ip.contains(":") ? "[\(l.ip)]:\(l.port)" : "\(l.ip):\(l.port)"
+        }
+    }
+
+    deinit {
+        argPtrs.deallocate()
+        argLens.deallocate()
+        argHashes.deallocate()
+        argHashed.deallocate()
+        inlineArgs.deallocate()
+    }
+
+    // MARK: arguments
+
+    @inline(__always)
+    public func arg(_ i: Int) -> Bytes {
+        Bytes(start: argPtrs[i], count: argLens[i])
+    }
+
+    /// Argument `i` as a Swift string (messages, configuration; not hot paths).
+    public func argString(_ i: Int) -> String { arg(i).string }
+
+    /// Argument `i` as a key, hashing it once per command.
+    @inline(__always)
+    public func key(_ i: Int) -> Key {
+        if !argHashed[i] {
+            argHashes[i] = KeyHash.hash(arg(i))
+            argHashed[i] = true
+        }
+        return Key(arg(i), hash: argHashes[i])
+    }
+
+    /// Argument `i` parsed as a 64-bit integer.
+    @inline(__always)
+    public func intArg(_ i: Int) throws(CommandError) -> Int64 {
+        guard let v = Numbers.parseInt64(arg(i)) else { throw .notInteger }
+        return v
+    }
+
+    /// Argument `i` parsed as a double.
+    public func doubleArg(_ i: Int) throws(CommandError) -> Double {
+        guard let v = Numbers.parseDouble(arg(i)) else { throw .notFloat }
+        return v
+    }
+
+    /// All arguments copied (MONITOR, SLOWLOG, MULTI queue).
+    public var arguments: [[UInt8]] { (0..<argc).map { Array(arg($0)) } }
+
+    private func ensureArgCapacity(_ n: Int) {
+        if n <= argCapacity { return }
+        var cap = argCapacity
+        while cap < n { cap *= 2 }
+        argPtrs.deallocate(); argLens.deallocate(); argHashes.deallocate(); argHashed.deallocate()
+        argPtrs = .allocate(capacity: cap)
+        argLens = .allocate(capacity: cap)
+        argHashes = .allocate(capacity: cap)
+        argHashed = .allocate(capacity: cap)
+        argCapacity = cap
+    }
+
+    private func loadArgsFromParser() {
+        let n = parser.argc
+        ensureArgCapacity(n)
+        ownedArgs = nil
+        if parser.isInline {
+            let src = parser.inlineStorage
+            if src.count > inlineCapacity {
+                inlineArgs.deallocate()
+                inlineCapacity = src.count * 2
+                inlineArgs = .allocate(capacity: inlineCapacity)
+            }
+            src.withUnsafeBufferPointer { if $0.count > 0 { inlineArgs.update(from: $0.baseAddress!, count: $0.count) } }
+            for i in 0..<n {
+                argPtrs[i] = UnsafePointer(inlineArgs + parser.offsets[i])
+                argLens[i] = parser.lengths[i]
+                argHashed[i] = false
+            }
+        } else {
+            let base = UnsafePointer(query.base)
+            parser.offsets.withUnsafeBufferPointer { offs in
+                parser.lengths.withUnsafeBufferPointer { lens in
+                    for i in 0..<n {
+                        argPtrs[i] = base + offs[i]
+                        argLens[i] = lens[i]
+                        argHashed[i] = false
+                    }
+                }
+            }
+        }
+        argc = n
+    }
+
+    /// Points the arguments at `cmd` (kept alive until the next load).
+    public func load(_ cmd: OwnedCommand) {
+        let n = cmd.count
+        ensureArgCapacity(n)
+        for i in 0..<n {
+            argPtrs[i] = UnsafePointer(cmd.storage + cmd.offsets[i])
+            argLens[i] = cmd.lengths[i]
+            argHashed[i] = false
+        }
+        argc = n
+        ownedArgs = cmd
+    }
+
+    /// Points the arguments at caller-owned memory valid for the duration of the command.
+    public func load(pointers: UnsafePointer<UnsafePointer<UInt8>>, lengths: UnsafePointer<Int>, count n: Int) {
+        ensureArgCapacity(n)
+        for i in 0..<n {
+            argPtrs[i] = pointers[i]
+            argLens[i] = lengths[i]
+            argHashed[i] = false
+        }
+        argc = n
+        ownedArgs = nil
+    }
+
+    /// Replaces argument `i` in place (commands that rewrite themselves for propagation).
+    public func replaceArgument(_ i: Int, with bytes: [UInt8]) {
+        var args = arguments
+        args[i] = bytes
+        load(OwnedCommand(args))
+    }
+
+    // MARK: replies
+
+    /// Replies with an error and counts it.
+    public func fail(_ e: CommandError) {
+        replyError(e.text)
+    }
+
+    /// Replies with an error text (`ERR ...`) and counts it.
+    public func replyError(_ text: String) {
+        reply.error(text)
+        commandFailed = true
+        context?.stats.countError(text.prefix { $0 != " " })
+    }
+
+    /// The selected database at the command's clock.
+    @inline(__always)
+    public var db: Database {
+        server.keyspace.database(dbIndex, now: now, observer: server)
+    }
+
+    /// Looks a key up for reading, counting keyspace hits and misses.
+    @inline(__always)
+    public func readKey(_ i: Int) -> Entry? {
+        let e = db.lookup(key(i))
+        if e == nil { context.stats.keyspaceMisses += 1 } else { context.stats.keyspaceHits += 1 }
+        return e
+    }
+
+    /// The protocol version this client speaks.
+    public var resp: RESPVersion { reply.resp }
+
+    /// True while a password is configured and this client has not authenticated.
+    var needsAuth: Bool { !authenticated && !context.config.requirepass.isEmpty }
+
+    // MARK: socket I/O
+
+    public func handleEvents(_ events: UInt32) {
+        if closed { return }
+        if events & EPOLLOUT.rawValue != 0 {
+            flush()
+            if closed { return }
+        }
+        if events & (EPOLLIN.rawValue | EPOLLHUP.rawValue | EPOLLERR.rawValue) != 0 {
+            readFromSocket()
+        }
+    }
+
+    private func readFromSocket() {
+        var want = 16 * 1024
+        let hint = parser.pendingBulkHint(query)
+        if hint > want { want = hint }
+        parser.shifted(by: query.reserve(want))
+        let (p, room) = query.writable
+        let n: Int
+        do {
+            guard let r = try Sys.read(fd, p, room) else { return }
+            n = r
+        } catch {
+            close()
+            return
+        }
+        if n == 0 {
+            close()
+            return
+        }
+        query.commit(n)
+        context.stats.netInputBytes += n
+        lastInteraction = context.server.cachedMillis
+        if query.available > context.config.clientQueryBufferLimit {
+            server.log.log(.warning, "Closing client that reached max query buffer length: id=\(id) addr=\(peerAddress) (qbuf initial bytes: \(Array(Bytes(start: query.base + query.start, count: min(64, query.available))).debugDescriptionBytes))")
+            close()
+            return
+        }
+        processInput()
+    }
+
+    /// Parses and runs every complete command buffered, unless blocked,
+    /// closing, or holding too much unsent output.
+    public func processInput() {
+        if processing { return }
+        processing = true
+        defer { processing = false }
+        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) {
+            if reply.pending > Self.outputBackpressure {
+                pauseReading()
+                break
+            }
+            let outcome = parser.parse(query, maxBulk: context.config.protoMaxBulkLen, unauthenticated: needsAuth)
+            if outcome == .incomplete { break }
+            if case .protocolError(let message) = outcome {
+                server.log.log(.verbose, "Protocol error (\(message)) from client: id=\(id) addr=\(peerAddress)")
+                replyError(message)
+                flags.insert(.closeAfterReply)
+                query.start = query.end
+                parser.reset()
+                break
+            }
+            loadArgsFromParser()
+            server.processCommand(self)
+            parser.reset()
+        }
+        if !parser.inProgress || query.start > 64 * 1024 {
+            parser.shifted(by: query.compact())
+        }
+        if reply.pending > 0 || flags.contains(.closeAfterReply) { scheduleWrite() }
+    }
+
+    /// Queues this client's output for the pre-sleep flush.
+    @inline(__always)
+    public func scheduleWrite() {
+        if pendingWrite || flags.contains(.fake) { return }
+        pendingWrite = true
+        context.pendingWrites.append(self)
+    }
+
+    /// Writes as much pending output as the socket takes.
+    func flush() {
+        guard !closed, !flags.contains(.fake) else { return }
+        while reply.pending > 0 {
+            let pb = reply.pendingBytes
+            let written: Int?
+            do {
+                written = try Sys.write(fd, pb.baseAddress!, pb.count)
+            } catch {
+                close()
+                return
+            }
+            guard let n = written else {
+                setWritable(true)
+                checkOutputLimit()
+                return
+            }
+            reply.sent += n
+            context.stats.netOutputBytes += n
+        }
+        reply.reset()
+        setWritable(false)
+        if flags.contains(.closeAfterReply) {
+            close()
+            return
+        }
+        if readPaused {
+            readPaused = false
+            updateInterest()
+            processInput()
+        }
+    }
+
+    private func setWritable(_ on: Bool) {
+        if wantsWritable == on { return }
+        wantsWritable = on
+        updateInterest()
+    }
+
+    private func pauseReading() {
+        if readPaused { return }
+        readPaused = true
+        updateInterest()
+    }
+
+    private func updateInterest() {
+        guard fd >= 0, !closed else { return }
+        context.loop.modify(fd, read: !readPaused, write: wantsWritable)
+    }
+
+    /// Disconnects clients over their class's client-output-buffer-limit
+    /// (pub/sub subscribers that do not read).
+    func checkOutputLimit() {
+        let cls = flags.contains(.pubsub) ? "pubsub" : "normal"
+        guard let limit = context.config.outputLimits[cls], limit.hard > 0 else { return }
+        if reply.pending > limit.hard {
+            server.log.log(.warning, "Client id=\(id) addr=\(peerAddress) scheduled to be closed ASAP for overcoming of output buffer limits.")
+            closeSoon()
+        }
+    }
+
+    /// Closes after the current command finishes (safe from inside handlers).
+    public func closeSoon() {
+        if closed || flags.contains(.closeASAP) { return }
+        flags.insert(.closeASAP)
+        context.pendingCloses.append(self)
+    }
+
+    /// Closes the connection now and releases server-side state. Call on the client's loop.
+    public func close() {
+        if closed { return }
+        closed = true
+        if fd >= 0 {
+            context.loop.unregister(fd)
+            Sys.close(fd)
+            context.remove(self)
+        }
+        server.clientClosed(self)
+    }
+
+    /// Bytes held by the query buffer (CLIENT LIST qbuf).
+    public var queryBufferLength: Int { query.available }
+    public var queryBufferFree: Int { query.allocatedSize - query.end }
+    /// Argument bytes of the command being parsed or executed.
+    public var argvMemory: Int { parser.argvBytes }
+    public var eventMask: String { closed ? "" : (readPaused ? "" : "r") + (wantsWritable ? "w" : "") }
+
+    /// Approximate memory held by this client.
+    public var memoryUsage: Int {
+        query.allocatedSize + reply.allocatedSize + multiBytes + 1024
+    }
+}
+
+extension Array where Element == UInt8 {
+    /// Printable rendering for log lines.
+    var debugDescriptionBytes: String {
+        var s = ""
+        for b in self {
+            if b >= 32 && b < 127 { s.unicodeScalars.append(Unicode.Scalar(b)) } else { s += String(format2hex: b) }
+        }
+        return s
+    }
+}

@@ -1,0 +1,133 @@
+import CSystem
+import Glibc
+
+/// Counters kept by one loop thread. Only the owner writes them; INFO reads
+/// them from other threads without locks (plain aligned words: a reader may
+/// see a slightly stale value, never a torn one).
+public final class LoopStats {
+    public var commandsProcessed = 0
+    public var connectionsReceived = 0
+    public var rejectedConnections = 0
+    public var netInputBytes = 0
+    public var netOutputBytes = 0
+    public var keyspaceHits = 0
+    public var keyspaceMisses = 0
+    public var totalErrorReplies = 0
+    public var unexpectedErrorReplies = 0
+    /// Per command id: calls, microseconds, rejected calls, failed calls.
+    public let calls: UnsafeMutablePointer<Int>
+    public let micros: UnsafeMutablePointer<Int>
+    public let rejected: UnsafeMutablePointer<Int>
+    public let failed: UnsafeMutablePointer<Int>
+    let commandCount: Int
+    /// Error replies by code (`ERR`, `WRONGTYPE`...); guarded by `errorLock`.
+    var errorCounts: [String: Int] = [:]
+    let errorLock = Lock()
+
+    init(commandCount: Int) {
+        self.commandCount = commandCount
+        calls = .allocate(capacity: commandCount)
+        micros = .allocate(capacity: commandCount)
+        rejected = .allocate(capacity: commandCount)
+        failed = .allocate(capacity: commandCount)
+        resetCommandStats()
+    }
+
+    deinit {
+        calls.deallocate(); micros.deallocate(); rejected.deallocate(); failed.deallocate()
+    }
+
+    func resetCommandStats() {
+        calls.initialize(repeating: 0, count: commandCount)
+        micros.initialize(repeating: 0, count: commandCount)
+        rejected.initialize(repeating: 0, count: commandCount)
+        failed.initialize(repeating: 0, count: commandCount)
+    }
+
+    /// CONFIG RESETSTAT.
+    func reset() {
+        commandsProcessed = 0
+        connectionsReceived = 0
+        rejectedConnections = 0
+        netInputBytes = 0
+        netOutputBytes = 0
+        keyspaceHits = 0
+        keyspaceMisses = 0
+        totalErrorReplies = 0
+        unexpectedErrorReplies = 0
+        resetCommandStats()
+        errorLock.withLock { errorCounts = [:] }
+    }
+
+    func countError(_ code: Substring) {
+        totalErrorReplies += 1
+        errorLock.withLock { errorCounts[String(code), default: 0] += 1 }
+    }
+}
+
+/// Everything one event-loop thread owns: its clients, their pending writes,
+/// its configuration snapshot and its counters.
+public final class LoopContext {
+    public let loop: EventLoop
+    public unowned let server: Server
+    /// This thread's copy of the configuration, refreshed once per iteration.
+    public private(set) var config: ServerConfig
+    private var configGeneration: Int
+    public let stats: LoopStats
+    /// Clients owned by this loop; membership and client names change under `clientsLock`.
+    var clients: [Int64: Client] = [:]
+    let clientsLock = Lock()
+    /// Clients with replies to flush before the loop sleeps.
+    var pendingWrites: [Client] = []
+    /// Clients to close at the end of the iteration.
+    var pendingCloses: [Client] = []
+
+    init(loop: EventLoop, server: Server) {
+        self.loop = loop
+        self.server = server
+        config = server.config.snapshot
+        configGeneration = server.config.generation
+        stats = LoopStats(commandCount: server.commands.allSpecs.count)
+    }
+
+    /// Picks up configuration changes made by CONFIG SET on any thread.
+    @inline(__always)
+    func refreshConfig() {
+        let g = server.config.generation
+        if g != configGeneration {
+            config = server.config.snapshot
+            configGeneration = g
+        }
+    }
+
+    /// Forces a refresh (after this thread changed the configuration).
+    public func reloadConfig() {
+        config = server.config.snapshot
+        configGeneration = server.config.generation
+    }
+
+    func add(_ c: Client) {
+        clientsLock.withLock { clients[c.id] = c }
+    }
+
+    func remove(_ c: Client) {
+        clientsLock.withLock { _ = clients.removeValue(forKey: c.id) }
+    }
+
+    /// Writes every pending reply (called before sleeping).
+    func flushPendingWrites() {
+        if !pendingWrites.isEmpty {
+            let list = pendingWrites
+            pendingWrites.removeAll(keepingCapacity: true)
+            for c in list {
+                c.pendingWrite = false
+                c.flush()
+            }
+        }
+        if !pendingCloses.isEmpty {
+            let list = pendingCloses
+            pendingCloses.removeAll()
+            for c in list { c.close() }
+        }
+    }
+}

@@ -1,0 +1,393 @@
+import CSystem
+import Glibc
+import Synchronization
+
+/// Version facts reported by INFO, HELLO and the logs.
+public enum ServerInfo {
+    /// The Redis version whose behaviour Cinnabar reproduces (clients check it).
+    public static let redisVersion = "7.0.15"
+    public static let version = "0.1.0"
+    public static let versionNum = 0x07000f
+}
+
+/// Hooks that modules built on the core (scripting, persistence) install.
+public protocol ServerExtension: AnyObject {
+    /// Lines added to INFO sections, by section name (lowercase).
+    func infoLines(section: String) -> [String]
+    /// Called once when the server stops.
+    func shutdown()
+}
+
+/// The server: configuration, keyspace, command table, event loops and the
+/// state shared between them.
+public final class Server: KeyspaceObserver, @unchecked Sendable {
+    public let config: ConfigStore
+    public let keyspace: Keyspace
+    public let commands: CommandTable
+    public let log: Logger
+    public private(set) var contexts: [LoopContext] = []
+    private var listeners: [Int32] = []
+    private var acceptors: [Acceptor] = []
+    /// TCP port actually bound (differs from the configuration when it asked for 0).
+    public private(set) var port = 0
+    public let startTimeMs = Sys.unixMillis()
+    public let runID: String
+    let nextClientID = Atomic<Int64>(1)
+    public let connectedClients = Atomic<Int>(0)
+    /// Changes since the last successful save.
+    public let dirty = Atomic<Int>(0)
+    public let expiredKeys = Atomic<Int>(0)
+    let roundRobin = Atomic<Int>(0)
+    private var threads: [pthread_t] = []
+    private let stopping = Atomic<Bool>(false)
+    /// Loop-thread clock in Unix ms, refreshed every iteration.
+    public var cachedMillis: Int64 { cachedTime.load(ordering: .relaxed) }
+    private let cachedTime = Atomic<Int64>(Sys.unixMillis())
+    public let slowlog = SlowLog()
+    public let monitors = MonitorFeed()
+    /// Installed by modules (scripting, persistence).
+    public var extensions: [ServerExtension] = []
+    /// Called by SHUTDOWN and signals before exiting; returns false to refuse (a failed save).
+    public var shutdownHandler: ((_ save: Bool?) -> Bool)?
+    /// Where the process stops: true once every loop has returned.
+    public private(set) var finished = false
+    private let finishedCondition = Condition()
+
+    public init(config: ServerConfig, configFile: String? = nil, families: [[CommandSpec]]) {
+        self.config = ConfigStore(config, file: configFile)
+        keyspace = Keyspace(shardCount: config.shards, databases: config.databases)
+        commands = CommandTable(families)
+        log = Logger(path: config.logfile, level: LogLevel(name: config.loglevel) ?? .notice)
+        var id = [UInt8](repeating: 0, count: 20)
+        _ = id.withUnsafeMutableBytes { getrandom($0.baseAddress, 20, 0) }
+        let hex = Array("0123456789abcdef".utf8)
+        runID = String(decoding: id.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+    }
+
+    // MARK: lifecycle
+
+    /// Binds the listening sockets and builds the event loops (not yet running).
+    public func start() throws(SystemError) {
+        let cfg = config.snapshot
+        let loopCount = max(1, cfg.ioThreads)
+        for i in 0..<loopCount {
+            let loop = try EventLoop(index: i)
+            let ctx = LoopContext(loop: loop, server: self)
+            contexts.append(ctx)
+            loop.onWake.append { [unowned self, unowned ctx] in
+                self.cachedTime.store(Sys.unixMillis(), ordering: .relaxed)
+                ctx.refreshConfig()
+            }
+            loop.beforeSleep.append { [unowned ctx] in ctx.flushPendingWrites() }
+            let period = Int64(max(1, 1000 / max(1, cfg.hz)))
+            loop.schedule(afterMillis: period, repeating: true) { [unowned self, unowned ctx] in self.cron(ctx) }
+        }
+        var bound = 0
+        var lastError = SystemError("bind", EADDRNOTAVAIL)
+        for addr in cfg.bind {
+            let optional = addr.hasPrefix("-")
+            let host = optional ? String(addr.dropFirst()) : addr
+            do {
+                let fd = try Sys.listen(host: host, port: port == 0 ? cfg.port : port, backlog: Int32(cfg.tcpBacklog))
+                if port == 0 { port = Sys.localPort(fd) }
+                listeners.append(fd)
+                bound += 1
+            } catch {
+                lastError = error
+                if optional && (error.code == EAFNOSUPPORT || error.code == EADDRNOTAVAIL || error.code == EPROTONOSUPPORT) { continue }
+                log.log(.warning, "Warning: Could not create server TCP listening socket \(host):\(cfg.port): \(error)")
+                throw error
+            }
+        }
+        guard bound > 0 else { throw lastError }
+        for fd in listeners {
+            let a = Acceptor(fd: fd, server: self)
+            acceptors.append(a)
+            try contexts[0].loop.register(fd, a)
+        }
+        log.log(.notice, "Cinnabar \(ServerInfo.version) (Redis \(ServerInfo.redisVersion) compatible) starting, pid=\(getpid()), port=\(port), \(loopCount) event loop(s), \(keyspace.shards.count) shard(s)")
+    }
+
+    /// Runs loop 0 on the calling thread and the others on new threads; returns after shutdown.
+    public func run() {
+        for ctx in contexts.dropFirst() {
+            threads.append(Threads.spawn(name: "cinnabar-io-\(ctx.loop.index)") { ctx.loop.run() })
+        }
+        log.log(.notice, "Ready to accept connections tcp")
+        contexts[0].loop.run()
+        for t in threads { Threads.join(t) }
+        finishStop()
+    }
+
+    /// Runs every loop on its own thread and returns at once (tests, embedding).
+    public func runInBackground() {
+        for ctx in contexts {
+            threads.append(Threads.spawn(name: "cinnabar-io-\(ctx.loop.index)") { ctx.loop.run() })
+        }
+        Threads.spawn(name: "cinnabar-join") { [self] in
+            for t in threads { Threads.join(t) }
+            finishStop()
+        }
+    }
+
+    private func finishStop() {
+        for fd in listeners { Sys.close(fd) }
+        listeners.removeAll()
+        for ext in extensions { ext.shutdown() }
+        finishedCondition.lock.withLock {
+            finished = true
+            finishedCondition.broadcast()
+        }
+    }
+
+    /// Blocks until the server has stopped.
+    public func waitUntilStopped() {
+        finishedCondition.lock.withLock {
+            while !finished { finishedCondition.wait() }
+        }
+    }
+
+    /// Stops every loop after the current iteration. Thread-safe.
+    public func stop() {
+        if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
+        for ctx in contexts {
+            ctx.loop.execute { [unowned ctx] in
+                ctx.flushPendingWrites()
+                for c in Array(ctx.clients.values) { c.flush(); c.close() }
+            }
+            ctx.loop.stop()
+        }
+    }
+
+    public var isStopping: Bool { stopping.load(ordering: .acquiring) }
+
+    /// SHUTDOWN and signals: saves when asked (`save == true`) or when save
+    /// points are configured (`save == nil`), then stops. Returns false when
+    /// saving failed and the server keeps running.
+    @discardableResult
+    public func shutdown(save: Bool?) -> Bool {
+        log.log(.warning, "User requested shutdown...")
+        if let handler = shutdownHandler, !handler(save) {
+            log.log(.warning, "Errors trying to shut down the server. Check the logs for more information.")
+            return false
+        }
+        log.log(.warning, "Cinnabar is now ready to exit, bye bye...")
+        stop()
+        return true
+    }
+
+    /// Stops on SIGTERM or SIGINT (blocked in every thread and read from a signalfd on loop 0).
+    public func installSignalHandlers() {
+        signal(SIGPIPE, SIG_IGN)
+        var set = sigset_t()
+        sigemptyset(&set)
+        sigaddset(&set, SIGTERM)
+        sigaddset(&set, SIGINT)
+        pthread_sigmask(SIG_BLOCK, &set, nil)
+        let sfd = signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
+        guard sfd >= 0, !contexts.isEmpty else { return }
+        let handler = SignalHandler(fd: sfd, server: self)
+        signalHandler = handler
+        try? contexts[0].loop.register(sfd, handler)
+    }
+
+    private var signalHandler: SignalHandler?
+
+    // MARK: clients
+
+    /// Takes a freshly accepted socket: enforces maxclients and protected
+    /// mode, then hands it to a loop chosen round-robin.
+    func accepted(_ fd: Int32) {
+        let cfg = contexts[0].config
+        contexts[0].stats.connectionsReceived += 1
+        if connectedClients.load(ordering: .relaxed) >= cfg.maxclients {
+            rejectConnection(fd, CommandError.maxClients.text)
+            return
+        }
+        if cfg.protectedMode && cfg.requirepass.isEmpty && !Self.isLoopbackPeer(fd) {
+            rejectConnection(fd, CommandError.protectedMode.text)
+            return
+        }
+        try? Sys.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+        if cfg.tcpKeepalive > 0 {
+            try? Sys.setOption(fd, SOL_SOCKET, SO_KEEPALIVE, 1)
+            try? Sys.setOption(fd, Int32(IPPROTO_TCP), TCP_KEEPIDLE, Int32(cfg.tcpKeepalive))
+        }
+        connectedClients.wrappingAdd(1, ordering: .relaxed)
+        let i = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue % contexts.count
+        let ctx = contexts[i]
+        let id = nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue
+        ctx.loop.execute { [unowned self, unowned ctx] in
+            let c = Client(id: id, server: self, context: ctx, fd: fd, fake: false)
+            ctx.add(c)
+            do {
+                try ctx.loop.register(fd, c)
+            } catch {
+                c.close()
+            }
+        }
+    }
+
+    private func rejectConnection(_ fd: Int32, _ text: String) {
+        contexts[0].stats.rejectedConnections += 1
+        let msg = Array("-\(text)\r\n".utf8)
+        msg.withUnsafeBytes { _ = try? Sys.write(fd, $0.baseAddress!, $0.count) }
+        Sys.close(fd)
+    }
+
+    static func isLoopbackPeer(_ fd: Int32) -> Bool {
+        let ip = Sys.address(fd, remote: true).ip
+        return ip.hasPrefix("127.") || ip == "::1"
+    }
+
+    /// A socket-less client for scripts and internal callers, bound to `context`.
+    public func makeFakeClient(context: LoopContext?) -> Client {
+        let c = Client(id: nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue, server: self, context: context, fd: -1, fake: true)
+        return c
+    }
+
+    /// The loop context of the calling thread, if it is a loop thread.
+    public var currentContext: LoopContext? {
+        contexts.first { $0.loop.inLoopThread }
+    }
+
+    /// Releases server-side state of a closing client.
+    func clientClosed(_ c: Client) {
+        if c.fd >= 0 { connectedClients.wrappingAdd(-1, ordering: .relaxed) }
+        if c.flags.contains(.monitor) { monitors.remove(c) }
+        for hook in clientCloseHooks { hook(c) }
+    }
+
+    /// Run when any client closes (pub/sub, blocking and WATCH cleanup register here).
+    public var clientCloseHooks: [(Client) -> Void] = []
+
+    /// Every connected client, loop by loop, read under each loop's client lock.
+    public func forEachClient(_ body: (Client) -> Void) {
+        for ctx in contexts {
+            ctx.clientsLock.withLock {
+                for c in ctx.clients.values.sorted(by: { $0.id < $1.id }) { body(c) }
+            }
+        }
+    }
+
+    /// Sets a client's name under its loop's client lock (CLIENT LIST reads it from other threads).
+    public func setName(_ c: Client, _ name: String) {
+        if let ctx = c.context {
+            ctx.clientsLock.withLock { c.name = name }
+        } else {
+            c.name = name
+        }
+    }
+
+    // MARK: keyspace events
+
+    public func keyExpired(db: Int, key: Bytes) {
+        expiredKeys.wrappingAdd(1, ordering: .relaxed)
+        for hook in expiryHooks { hook(db, key) }
+    }
+
+    /// Run for every key removed by expiry (notifications, AOF propagation).
+    public var expiryHooks: [(Int, Bytes) -> Void] = []
+
+    /// Counts a change towards save points.
+    @inline(__always)
+    public func markDirty(_ n: Int = 1) {
+        dirty.wrappingAdd(n, ordering: .relaxed)
+    }
+
+    // MARK: cron
+
+    /// Periodic work of one loop: expire keys and rehash in the shards this
+    /// loop looks after, drop idle clients.
+    private func cron(_ ctx: LoopContext) {
+        Clock.refresh()
+        let loops = contexts.count
+        let now = Sys.unixMillis()
+        if ctx.config.activeExpireEnabled {
+            let budget = Int64(25_000_000 / max(1, ctx.config.hz)) / Int64(max(1, keyspace.shards.count / loops))
+            for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
+                keyspace.activeExpire(shard: i, now: now, budgetNanos: budget, observer: self)
+            }
+        }
+        for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
+            if keyspace.lock(i) {
+                for d in keyspace.shards[i].dbs {
+                    d.shrinkIfNeeded()
+                    d.rehash(buckets: 100)
+                }
+                keyspace.unlock(i)
+            }
+        }
+        let timeout = ctx.config.timeout
+        if timeout > 0 {
+            let idle = ctx.clients.values.filter {
+                !$0.flags.contains(.blocked) && !$0.flags.contains(.pubsub) && !$0.flags.contains(.monitor)
+                    && now - $0.lastInteraction > Int64(timeout) * 1000
+            }
+            for c in idle { c.close() }
+        }
+        for hook in cronHooks { hook(ctx) }
+    }
+
+    /// Extra periodic work (save points, AOF fsync, blocked-client timeouts).
+    public var cronHooks: [(LoopContext) -> Void] = []
+
+    /// Delivers a keyspace notification (channel, message); installed by pub/sub.
+    public var keyspaceEventSink: (([UInt8], [UInt8]) -> Void)?
+    /// Number of WATCHed keys server-wide; zero keeps writes off the invalidation path.
+    public let watchedKeys = Atomic<Int>(0)
+    /// Marks watchers of a key dirty; installed by the transactions module.
+    public var watchInvalidator: ((Int, Key) -> Void)?
+    /// Run after FLUSHDB (database index) or FLUSHALL (-1): WATCH invalidation, persistence.
+    public var flushHooks: [(Int) -> Void] = []
+    /// Run by RESET and HELLO-less connection resets (discard MULTI, unsubscribe...).
+    public var clientResetHooks: [(Client) -> Void] = []
+
+    /// A last check before a command runs (loading, busy scripts, OOM, MISCONF); returns the error to reply with.
+    public var admissionCheck: ((Client, CommandSpec) -> CommandError?)?
+    /// Run after a handler, while its shards are still locked, with the dirty
+    /// counter from before it ran (propagation to the AOF, serving blocked clients).
+    public var afterExecuteHooks: [(Client, CommandSpec, Int) -> Void] = []
+    /// Run after a command completed and released its shards.
+    public var afterCallHooks: [(Client, CommandSpec) -> Void] = []
+}
+
+/// Accepts connections on a listening socket (registered on loop 0).
+final class Acceptor: EventHandler {
+    let fd: Int32
+    unowned let server: Server
+
+    init(fd: Int32, server: Server) {
+        self.fd = fd
+        self.server = server
+    }
+
+    func handleEvents(_ events: UInt32) {
+        for _ in 0..<1000 {
+            guard let c = try? Sys.accept(fd) else { return }
+            server.accepted(c)
+        }
+    }
+}
+
+/// Turns SIGTERM/SIGINT into a graceful shutdown.
+final class SignalHandler: EventHandler {
+    let fd: Int32
+    unowned let server: Server
+
+    init(fd: Int32, server: Server) {
+        self.fd = fd
+        self.server = server
+    }
+
+    func handleEvents(_ events: UInt32) {
+        var info = signalfd_siginfo()
+        let n = read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
+        guard n == MemoryLayout<signalfd_siginfo>.size else { return }
+        let name = info.ssi_signo == UInt32(SIGINT) ? "SIGINT" : "SIGTERM"
+        server.log.log(.warning, "Received \(name) scheduling shutdown...")
+        if !server.shutdown(save: nil) {
+            server.log.log(.warning, "Shutdown failed; the server keeps running.")
+        }
+    }
+}
