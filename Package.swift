@@ -17,13 +17,14 @@ let package = Package(
     targets: [
         .target(name: "CSystem"),
         .target(name: "CinnabarCore", dependencies: ["CSystem"], swiftSettings: serverSwiftSettings),
+        .target(name: "Cinnabar", dependencies: ["CinnabarCore"], swiftSettings: serverSwiftSettings),
         .target(name: "CinnabarClient"),
         .executableTarget(
             name: "cinnabar-server",
-            dependencies: ["CinnabarCore"],
+            dependencies: ["Cinnabar", "CinnabarCore"],
             swiftSettings: serverSwiftSettings),
-        .testTarget(name: "CinnabarCoreTests", dependencies: ["CinnabarCore"]),
-        .testTarget(name: "CinnabarIntegrationTests", dependencies: ["CinnabarCore", "CinnabarClient"]),
+        .testTarget(name: "CinnabarCoreTests", dependencies: ["Cinnabar", "CinnabarCore"]),
+        .testTarget(name: "CinnabarIntegrationTests", dependencies: ["Cinnabar", "CinnabarCore", "CinnabarClient"]),
     ],
     swiftLanguageModes: [.v5]
 )

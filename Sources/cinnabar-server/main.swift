@@ -1,3 +1,4 @@
+import Cinnabar
 import CinnabarCore
 import Glibc
 
@@ -39,7 +40,7 @@ do {
 }
 
 KeyHash.seedRandomly()
-let server = Server(config: config, configFile: file.flatMap { absolutePath($0) }, families: CoreCommands.families)
+let server = Cinnabar.makeServer(config: config, configFile: file.flatMap { absolutePath($0) })
 do {
     try server.start()
 } catch {

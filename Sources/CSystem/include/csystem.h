@@ -1,9 +1,6 @@
 #ifndef CINNABAR_CSYSTEM_H
 #define CINNABAR_CSYSTEM_H
 /* Linux interfaces the Swift Glibc module does not export. */
-#ifndef _GNU_SOURCE
-#define _GNU_SOURCE
-#endif
 #include <sys/socket.h>
 #include <pthread.h>
 #include <sys/epoll.h>
@@ -15,6 +12,11 @@
 #include <netinet/tcp.h>
 
 static inline int csystem_epoll_data_fd(struct epoll_event *ev) { return ev->data.fd; }
+/* Declared here rather than via _GNU_SOURCE, which would change libc struct
+   layouts seen by other Clang modules (Foundation, Dispatch). */
+extern int accept4(int, struct sockaddr *, socklen_t *, int);
+extern int pthread_setname_np(pthread_t, const char *);
+
 static inline int csystem_accept4(int fd) { return accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 static inline int csystem_set_thread_name(pthread_t t, const char *name) { return pthread_setname_np(t, name); }
 static inline void csystem_epoll_set_fd(struct epoll_event *ev, int fd) { ev->data.fd = fd; }

@@ -66,8 +66,16 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 
     // MARK: lifecycle
 
-    /// Binds the listening sockets and builds the event loops (not yet running).
+    /// Builds the event loops and binds the listening sockets (loops not yet running).
     public func start() throws(SystemError) {
+        try prepare()
+        try listen()
+    }
+
+    /// Builds the event loops and their contexts without opening sockets
+    /// (in-process tests drive commands through fake clients).
+    public func prepare() throws(SystemError) {
+        guard contexts.isEmpty else { return }
         let cfg = config.snapshot
         let loopCount = max(1, cfg.ioThreads)
         for i in 0..<loopCount {
@@ -82,6 +90,12 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
             let period = Int64(max(1, 1000 / max(1, cfg.hz)))
             loop.schedule(afterMillis: period, repeating: true) { [unowned self, unowned ctx] in self.cron(ctx) }
         }
+    }
+
+    /// Binds every `bind` address (a leading `-` marks one that may be unavailable).
+    public func listen() throws(SystemError) {
+        let cfg = config.snapshot
+        let loopCount = contexts.count
         var bound = 0
         var lastError = SystemError("bind", EADDRNOTAVAIL)
         for addr in cfg.bind {
@@ -240,10 +254,9 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         return ip.hasPrefix("127.") || ip == "::1"
     }
 
-    /// A socket-less client for scripts and internal callers, bound to `context`.
+    /// A socket-less client for scripts, tests and internal callers, bound to `context`.
     public func makeFakeClient(context: LoopContext?) -> Client {
-        let c = Client(id: nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue, server: self, context: context, fd: -1, fake: true)
-        return c
+        Client(id: nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue, server: self, context: context, fd: -1, fake: true)
     }
 
     /// The loop context of the calling thread, if it is a loop thread.
