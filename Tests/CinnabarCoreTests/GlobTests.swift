@@ -13,7 +13,8 @@ final class GlobTests: XCTestCase {
         XCTAssertFalse(Glob.matches("a\\*b", "axb"))
         XCTAssertTrue(Glob.matches("HELLO", "hello", nocase: true))
         XCTAssertTrue(Glob.matches("a*", "a"))
-        XCTAssertTrue(Glob.matches("foo[", "foo["), "an unterminated class matches its own text as Redis does")
+        XCTAssertFalse(Glob.matches("foo[", "foo["), "an unterminated class matches nothing, as in Redis")
+        XCTAssertTrue(Glob.matches("foo[\\[", "foo["))
         XCTAssertFalse(Glob.matches("*", ""), "callers shortcut '*'; the matcher itself, like Redis's, needs one byte")
     }
 
