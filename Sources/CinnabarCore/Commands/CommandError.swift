@@ -49,6 +49,18 @@ public enum CommandError: Error, Equatable {
     case scoreNotFloat
     case moveSameDB
     case dbIndexNotInteger
+    case decrementOverflow
+    case offsetOutOfRange
+    case bitArgument
+    case bitopNotArity
+    case lcsWrongType
+    case lcsLenWithIdx
+    case lcsTooLong
+    case lcsTableTooLarge
+    case lcsAllocationFailed
+    case bitfieldType
+    case bitfieldOverflowType
+    case bitfieldReadOnly
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -111,6 +123,19 @@ public enum CommandError: Error, Equatable {
         case .scoreNotFloat: return "ERR value is not a valid float"
         case .moveSameDB: return "ERR source and destination objects are the same"
         case .dbIndexNotInteger: return "ERR value is not an integer or out of range"
+        case .decrementOverflow: return "ERR decrement would overflow"
+        case .offsetOutOfRange: return "ERR offset is out of range"
+        case .bitArgument: return "ERR The bit argument must be 1 or 0."
+        case .bitopNotArity: return "ERR BITOP NOT must be called with a single source key."
+        case .lcsWrongType: return "ERR The specified keys must contain string values"
+        case .lcsLenWithIdx: return "ERR If you want both the length and indexes, please just use IDX."
+        case .lcsTooLong: return "ERR String too long for LCS"
+        case .lcsTableTooLarge: return "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len"
+        case .lcsAllocationFailed: return "ERR Insufficient memory, failed allocating transient memory for LCS"
+        case .bitfieldType:
+            return "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
+        case .bitfieldOverflowType: return "ERR Invalid OVERFLOW type specified"
+        case .bitfieldReadOnly: return "ERR BITFIELD_RO only supports the GET subcommand"
         case .custom(let s): return s
         }
     }

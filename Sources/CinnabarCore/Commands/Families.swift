@@ -4,6 +4,7 @@ public enum CoreCommands {
         [
             ConnectionCommands.all,
             StringCommands.all,
+            BitmapCommands.all,
             KeyCommands.all,
         ]
     }

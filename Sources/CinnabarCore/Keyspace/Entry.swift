@@ -59,6 +59,9 @@ public struct Entry: Equatable {
 
     /// Flag: the string was modified in place (APPEND, SETRANGE, SETBIT), so Redis would report `raw`.
     public static let flagRawString: UInt8 = 1
+    /// Flag: the string was built as text, not from an integer (INCRBYFLOAT), so
+    /// Redis reports `embstr`/`raw` even when it reads as an integer.
+    public static let flagNotInteger: UInt8 = 2
 
     @inline(__always) var next: UnsafeMutableRawPointer? {
         get { raw.load(as: UnsafeMutableRawPointer?.self) }
@@ -180,9 +183,10 @@ public struct Entry: Equatable {
     public var encodingName: String {
         guard type == .string else { return object.encodingName }
         let s = string
-        if flags & Self.flagRawString == 0, s.count <= 20, Numbers.parseInt64(s) != nil { return "int" }
-        if flags & Self.flagRawString == 0 && s.count <= 44 { return "embstr" }
-        return "raw"
+        let f = flags
+        if f & Self.flagRawString != 0 { return "raw" }
+        if f & Self.flagNotInteger == 0, s.count <= 20, Numbers.parseInt64(s) != nil { return "int" }
+        return s.count <= 44 ? "embstr" : "raw"
     }
 
     /// Approximate heap bytes of this entry (MEMORY USAGE).

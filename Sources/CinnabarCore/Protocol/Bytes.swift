@@ -125,7 +125,7 @@ public enum Numbers {
 
     /// Parses a long double as Redis's `string2ld` (used by INCRBYFLOAT).
     public static func parseLongDouble(_ s: Bytes) -> Float80? {
-        if s.count == 0 || s.count > 5 * 1024 { return nil }
+        if s.count == 0 || s.count >= 5 * 1024 { return nil }
         if isspace(Int32(s[0])) != 0 { return nil }
         return withUnsafeTemporaryAllocation(of: CChar.self, capacity: s.count + 1) { buf in
             for i in 0..<s.count { buf[i] = CChar(bitPattern: s[i]) }
@@ -184,10 +184,12 @@ public enum Numbers {
     }
 
     /// Redis's `ld2string` in human mode (INCRBYFLOAT): `%.17Lf` with trailing
-    /// zeros (and a trailing dot) removed. Nil for infinities or NaN.
+    /// zeros (and a trailing dot) removed; empty when the text would not fit
+    /// Redis's 5 KiB buffer. Nil for infinities or NaN.
     public static func formatLongDoubleHuman(_ v: Float80) -> [UInt8]? {
         if v.isNaN || v.isInfinite { return nil }
         var out = cFormatLong("%.17Lf", v)
+        if out.count >= 5 * 1024 { return [] }
         if out.contains(46) {
             while out.last == 48 { out.removeLast() }
             if out.last == 46 { out.removeLast() }

@@ -301,11 +301,18 @@ public final class Client: EventHandler {
         server.keyspace.database(dbIndex, now: now, observer: server)
     }
 
-    /// Looks a key up for reading, counting keyspace hits and misses.
+    /// Looks a key up for reading, counting keyspace hits and misses and
+    /// emitting `keymiss` on a miss (Redis's lookupKeyRead).
     @inline(__always)
     public func readKey(_ i: Int) -> Entry? {
-        let e = db.lookup(key(i))
-        if e == nil { context.stats.keyspaceMisses += 1 } else { context.stats.keyspaceHits += 1 }
+        let k = key(i)
+        let e = db.lookup(k)
+        if e == nil {
+            context.stats.keyspaceMisses += 1
+            notify(.keyMiss, "keymiss", k.bytes)
+        } else {
+            context.stats.keyspaceHits += 1
+        }
         return e
     }
 
