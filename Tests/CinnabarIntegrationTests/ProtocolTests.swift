@@ -16,4 +16,23 @@ final class ProtocolTests: XCTestCase {
         XCTAssertEqual(try s.cli(["SET", "x", "y"]), "OK\n")
         XCTAssertEqual(try s.cli(["GET", "x"]), "y\n")
     }
+
+    /// A bulk argument larger than one read arrives after the short arguments
+    /// before it were parsed: growing the query buffer must keep them.
+    func testBigArgumentsAfterShortOnes() throws {
+        let s = try TestServer()
+        let c = try s.connect()
+        for size in [20_000, 70_000, 1 << 20] {
+            let value = (0..<size).map { UInt8(97 + $0 % 26) }
+            XCTAssertEqual(try c.call([Array("SET".utf8), Array("big".utf8), value]), .simple("OK"))
+            XCTAssertEqual(try c.call("STRLEN", "big"), .integer(Int64(size)))
+            XCTAssertEqual(try c.call([Array("GET".utf8), Array("big".utf8)]), .bulk(value))
+        }
+        // Several pipelined commands with big arguments in one write.
+        let v = [UInt8](repeating: 120, count: 50_000)
+        var out: [UInt8] = []
+        for i in 0..<4 { out += RedisConnection.encode([Array("APPEND".utf8), Array("k\(i % 2)".utf8), v]) }
+        try c.write(out)
+        XCTAssertEqual(try (0..<4).map { _ in try c.read() }, [.integer(50_000), .integer(50_000), .integer(100_000), .integer(100_000)])
+    }
 }

@@ -21,17 +21,19 @@ public final class QueryBuffer {
     @inline(__always) public var available: Int { end - start }
 
     /// Makes room for at least `n` more bytes at `end`, compacting first.
-    /// Returns how far existing data moved towards the front (callers holding
-    /// offsets subtract it).
+    /// Bytes from `keep` (default `start`) on are preserved: a partly parsed
+    /// command's arguments sit before `start`. Returns how far existing data
+    /// moved towards the front (callers holding offsets subtract it).
     @discardableResult
-    public func reserve(_ n: Int) -> Int {
+    public func reserve(_ n: Int, keepingFrom keep: Int? = nil) -> Int {
         var shift = 0
         if capacity - end >= n { return 0 }
-        if start > 0 {
-            shift = start
-            if end > start { memmove(base, base + start, end - start) }
-            end -= start
-            start = 0
+        let from = min(keep ?? start, start)
+        if from > 0 {
+            shift = from
+            if end > from { memmove(base, base + from, end - from) }
+            end -= from
+            start -= from
             if capacity - end >= n { return shift }
         }
         var newCap = capacity * 2
@@ -60,14 +62,16 @@ public final class QueryBuffer {
         bytes.withUnsafeBytes { append($0) }
     }
 
-    /// Drops consumed bytes. Returns the shift applied to offsets.
+    /// Drops consumed bytes before `keep` (default `start`). Returns the shift
+    /// applied to offsets.
     @discardableResult
-    public func compact() -> Int {
-        if start == 0 { return 0 }
-        let shift = start
-        if end > start { memmove(base, base + start, end - start) }
-        end -= start
-        start = 0
+    public func compact(keepingFrom keep: Int? = nil) -> Int {
+        let from = min(keep ?? start, start)
+        if from == 0 { return 0 }
+        let shift = from
+        if end > from { memmove(base, base + from, end - from) }
+        end -= from
+        start -= from
         if end == 0 && capacity > 64 * 1024 {
             base.deallocate()
             capacity = 16 * 1024
@@ -116,6 +120,10 @@ public struct RequestParser {
     }
 
     public var argc: Int { offsets.count }
+
+    /// Where the already parsed arguments of an unfinished multibulk request
+    /// start in the query buffer: compaction must keep bytes from there.
+    public var retainedStart: Int? { isInline ? nil : offsets.first }
 
     /// A command in progress (some of it parsed)?
     public var inProgress: Bool { multibulkRemaining > 0 }

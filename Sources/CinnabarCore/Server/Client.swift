@@ -339,7 +339,7 @@ public final class Client: EventHandler {
         var want = 16 * 1024
         let hint = parser.pendingBulkHint(query)
         if hint > want { want = hint }
-        parser.shifted(by: query.reserve(want))
+        parser.shifted(by: query.reserve(want, keepingFrom: parser.retainedStart))
         let (p, room) = query.writable
         let n: Int
         do {
@@ -390,7 +390,7 @@ public final class Client: EventHandler {
             parser.reset()
         }
         if !parser.inProgress || query.start > 64 * 1024 {
-            parser.shifted(by: query.compact())
+            parser.shifted(by: query.compact(keepingFrom: parser.retainedStart))
         }
         if reply.pending > 0 || flags.contains(.closeAfterReply) { scheduleWrite() }
     }
