@@ -351,6 +351,32 @@ final class BitmapCommandsTests: XCTestCase {
         XCTAssertEqual(log.take(), ["new dst", "set dst", "set dst", "del dst"])
     }
 
+    /// Redis's "SETBIT/BITFIELD only increase dirty when the value changed".
+    func testDirtyOnlyOnChange() {
+        let h = Harness()
+        var last = h.server.dirty.load(ordering: .relaxed)
+        func changes() -> Int {
+            let now = h.server.dirty.load(ordering: .relaxed)
+            defer { last = now }
+            return now - last
+        }
+        h.run("SETBIT", "foo", "0", "0")
+        h.run("BITFIELD", "foo2", "SET", "i5", "0", "0")
+        XCTAssertEqual(changes(), 2, "creating a key always counts")
+        h.run("SETBIT", "foo", "0", "0")
+        h.run("BITFIELD", "foo2", "SET", "i5", "0", "0")
+        XCTAssertEqual(changes(), 0)
+        for v in ["1", "1", "0", "0"] { h.run("SETBIT", "foo", "0", v) }
+        for v in ["1", "1", "0", "0"] { h.run("BITFIELD", "foo2", "SET", "i5", "0", v) }
+        XCTAssertEqual(changes(), 4)
+        h.run("BITFIELD", "foo3", "INCRBY", "i5", "0", "1")
+        h.run("BITFIELD", "foo3", "INCRBY", "i5", "0", "1")
+        XCTAssertEqual(changes(), 2)
+        h.run("SETBIT", "foo", "90", "0")
+        h.run("BITFIELD", "foo2", "SET", "i5", "90", "0")
+        XCTAssertEqual(changes(), 2, "growing the string counts")
+    }
+
     func testCommandTableRows() {
         let table = CommandTable(CoreCommands.families)
         func row(_ name: String) -> CommandSpec { table.lookup(name)! }

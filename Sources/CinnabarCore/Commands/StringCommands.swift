@@ -223,18 +223,22 @@ public enum StringCommands {
     }
 
     /// Redis's setGenericCommand: the part of SET/SETNX/SETEX/PSETEX after
-    /// option parsing. `expireAt` is 0 for none. Returns false when NX/XX
-    /// prevented the write (nothing replied).
-    static func setGeneric(_ c: Client, nx: Bool, xx: Bool, keepTTL: Bool, expireAt: Int64) -> Bool {
+    /// option parsing, storing argument `valueArg` under argument 1.
+    /// `expireAt` is 0 for none. Returns false when NX/XX prevented the write
+    /// (nothing replied).
+    static func setGeneric(_ c: Client, valueArg: Int = 2, nx: Bool = false, xx: Bool = false, keepTTL: Bool = false,
+                           expireAt: Int64) -> Bool {
         let key = c.key(1)
         let db = c.db
         let found = db.lookup(key) != nil
         if (nx && found) || (xx && !found) { return false }
-        store(c, db, key, c.arg(2), existed: found, expireAt: expireAt, keepTTL: keepTTL)
+        let value = c.arg(valueArg)
+        store(c, db, key, value, existed: found, expireAt: expireAt, keepTTL: keepTTL)
         c.modified(key, .string, "set")
         if expireAt != 0 {
             c.notify(.generic, "expire", key.bytes)
-            c.propagateAs = [[Array("SET".utf8), Array(c.arg(1)), Array(c.arg(2)), Array("PXAT".utf8),
+            // A relative expiry would drift on replay: log the absolute time.
+            c.propagateAs = [[Array("SET".utf8), Array(c.arg(1)), Array(value), Array("PXAT".utf8),
                               Numbers.int64Bytes(expireAt)]]
         }
         return true
@@ -267,9 +271,10 @@ public enum StringCommands {
     }
 
     static func setnx(_ c: Client) {
-        c.reply.integer(setGeneric(c, nx: true, xx: false, keepTTL: false, expireAt: 0) ? 1 : 0)
+        c.reply.integer(setGeneric(c, nx: true, expireAt: 0) ? 1 : 0)
     }
 
+    /// SETEX and PSETEX: `SETEX key ttl value`.
     static func setexGeneric(_ c: Client, unit: ExtendedOptions.Unit) {
         let at: Int64
         do {
@@ -278,13 +283,7 @@ public enum StringCommands {
             c.fail(error)
             return
         }
-        let key = c.key(1)
-        let db = c.db
-        let found = db.lookup(key) != nil
-        store(c, db, key, c.arg(3), existed: found, expireAt: at)
-        c.modified(key, .string, "set")
-        c.notify(.generic, "expire", key.bytes)
-        c.propagateAs = [[Array("SET".utf8), Array(c.arg(1)), Array(c.arg(3)), Array("PXAT".utf8), Numbers.int64Bytes(at)]]
+        _ = setGeneric(c, valueArg: 3, expireAt: at)
         c.reply.ok()
     }
 
