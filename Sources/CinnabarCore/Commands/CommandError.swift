@@ -49,6 +49,15 @@ public enum CommandError: Error, Equatable {
     case scoreNotFloat
     case moveSameDB
     case dbIndexNotInteger
+    case intOutOfRange
+    case invalidFirstDBIndex
+    case invalidSecondDBIndex
+    case invalidCursor
+    case unsupportedOption(String)
+    case expireNXConflict
+    case expireGTLTConflict
+    case lfuNotSelected
+    case lfuSelected
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -111,6 +120,17 @@ public enum CommandError: Error, Equatable {
         case .scoreNotFloat: return "ERR value is not a valid float"
         case .moveSameDB: return "ERR source and destination objects are the same"
         case .dbIndexNotInteger: return "ERR value is not an integer or out of range"
+        case .intOutOfRange: return "ERR value is out of range, value must between -2147483648 and 2147483647"
+        case .invalidFirstDBIndex: return "ERR invalid first DB index"
+        case .invalidSecondDBIndex: return "ERR invalid second DB index"
+        case .invalidCursor: return "ERR invalid cursor"
+        case .unsupportedOption(let option): return "ERR Unsupported option \(option)"
+        case .expireNXConflict: return "ERR NX and XX, GT or LT options at the same time are not compatible"
+        case .expireGTLTConflict: return "ERR GT and LT options at the same time are not compatible"
+        case .lfuNotSelected:
+            return "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+        case .lfuSelected:
+            return "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         case .custom(let s): return s
         }
     }

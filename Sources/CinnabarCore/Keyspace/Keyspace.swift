@@ -58,6 +58,9 @@ public final class Keyspace: @unchecked Sendable {
     /// so other clients get -BUSY instead of waiting.
     public let busy = Atomic<Int>(0)
 
+    /// How lookups record accesses (LRU clock or LFU counter), from maxmemory-policy.
+    public let access = AccessPolicy()
+
     public init(shardCount: Int, databases: Int) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
         shards = (0..<shardCount).map { Shard(index: $0, databases: databases) }
@@ -177,7 +180,7 @@ public final class Keyspace: @unchecked Sendable {
                 for _ in 0..<samples {
                     guard let raw = dict.volatile.random() else { break }
                     let e = Entry(raw)
-                    if e.expireAt <= now {
+                    if e.isExpired(at: now) {
                         let key = Array(e.key)
                         key.withBytes { k in
                             if let gone = dict.remove(k, hash: KeyHash.hash(k)) { gone.free() }
@@ -215,11 +218,11 @@ public struct Database {
     public func lookup(_ key: Key) -> Entry? {
         let d = dict(for: key.hash)
         guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
-        if e.expireAt != 0 && e.expireAt <= now {
+        if e.isExpired(at: now) {
             expireNow(d, key)
             return nil
         }
-        e.accessClock = Clock.seconds
+        keyspace.access.touch(e)
         return e
     }
 
@@ -227,7 +230,7 @@ public struct Database {
     public func peek(_ key: Key) -> Entry? {
         let d = dict(for: key.hash)
         guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
-        if e.expireAt != 0 && e.expireAt <= now {
+        if e.isExpired(at: now) {
             expireNow(d, key)
             return nil
         }
@@ -250,7 +253,7 @@ public struct Database {
     public func setString(_ key: Key, _ value: Bytes, expireAt: Int64 = 0, keepTTL: Bool = false) -> Entry {
         let d = dict(for: key.hash)
         if let old = d.find(key.bytes, hash: key.hash) {
-            let ttl = keepTTL && !(old.expireAt != 0 && old.expireAt <= now) ? old.expireAt : expireAt
+            let ttl = keepTTL && !old.isExpired(at: now) ? old.expireAt : expireAt
             if old.type == .string {
                 let cap = old.stringCapacity
                 if value.count <= cap && cap - value.count <= max(64, value.count) {
@@ -299,7 +302,7 @@ public struct Database {
     public func delete(_ key: Key) -> Bool {
         let d = dict(for: key.hash)
         guard let e = d.remove(key.bytes, hash: key.hash) else { return false }
-        let live = !(e.expireAt != 0 && e.expireAt <= now)
+        let live = !e.isExpired(at: now)
         e.free()
         if !live { observer?.keyExpired(db: index, key: key.bytes) }
         return live
@@ -322,6 +325,8 @@ public struct Database {
                 : Entry.makeObject(key: key.bytes, object: entry.takeObject())
             e.expireAt = entry.expireAt
             e.flags = entry.flags
+            e.accessClock = entry.accessClock
+            e.lfuCounter = entry.lfuCounter
             entry.free()
         }
         dict(for: key.hash).insert(e, hash: key.hash)
@@ -361,11 +366,12 @@ public struct Database {
         for s in keyspace.shards { s.dbs[index].clear() }
     }
 
-    /// A random live key's bytes, nil when empty.
+    /// A random live key's bytes, nil when empty. Expired keys met on the way
+    /// are deleted (as lazy expiry would), so the search always ends.
     public func randomKey() -> [UInt8]? {
-        let total = count
-        if total == 0 { return nil }
-        for _ in 0..<100 {
+        while true {
+            let total = count
+            if total == 0 { return nil }
             // Pick a shard weighted by its size, then a key in it.
             var r = FastRandom.below(total)
             var chosen = keyspace.shards[0].dbs[index]
@@ -375,15 +381,13 @@ public struct Database {
                 r -= n
             }
             guard let e = chosen.randomEntry() else { continue }
-            if e.expireAt != 0 && e.expireAt <= now {
+            if e.isExpired(at: now) {
                 let k = Array(e.key)
                 k.withBytes { _ = lookup(Key($0)) }
-                if count == 0 { return nil }
                 continue
             }
             return Array(e.key)
         }
-        return nil
     }
 
     /// Calls `body` with every live key; `body` must not modify the database.
@@ -391,7 +395,7 @@ public struct Database {
         for s in keyspace.shards {
             var stop = false
             s.dbs[index].forEach { e in
-                if e.expireAt != 0 && e.expireAt <= now { return true }
+                if e.isExpired(at: now) { return true }
                 if !body(e) { stop = true; return false }
                 return true
             }

@@ -294,8 +294,15 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 
     // MARK: keyspace events
 
+    /// A key was removed because its expiry passed: emits `expired`, signals
+    /// WATCH as Redis's deletion of an expired key does, then runs the hooks.
     public func keyExpired(db: Int, key: Bytes) {
         expiredKeys.wrappingAdd(1, ordering: .relaxed)
+        let events = currentContext?.config.notifyKeyspaceEvents ?? config.snapshot.notifyKeyspaceEvents
+        if events != 0 {
+            emitKeyspaceEvent(.expired, "expired", key: key, db: db, enabled: NotifyFlags(rawValue: events))
+        }
+        if watchedKeys.load(ordering: .relaxed) > 0 { invalidateWatchers(db: db, key: Key(key)) }
         for hook in expiryHooks { hook(db, key) }
     }
 
@@ -351,8 +358,16 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     public let watchedKeys = Atomic<Int>(0)
     /// Marks watchers of a key dirty; installed by the transactions module.
     public var watchInvalidator: ((Int, Key) -> Void)?
-    /// Run after FLUSHDB (database index) or FLUSHALL (-1): WATCH invalidation, persistence.
+    /// Run after FLUSHDB (database index) or FLUSHALL (-1): persistence.
     public var flushHooks: [(Int) -> Void] = []
+    /// Run by FLUSHDB (database index) and FLUSHALL (-1) while the keys are
+    /// still there and every shard is locked: WATCH invalidation of the keys
+    /// that exist, tracking invalidation.
+    public var beforeFlushHooks: [(Int) -> Void] = []
+    /// Run by SWAPDB right after databases `a` and `b` exchanged contents, with
+    /// every shard locked: WATCH invalidation of keys live in either database,
+    /// serving clients blocked on keys that now exist.
+    public var swapDatabaseHooks: [(_ a: Int, _ b: Int) -> Void] = []
     /// Run by RESET and HELLO-less connection resets (discard MULTI, unsubscribe...).
     public var clientResetHooks: [(Client) -> Void] = []
 
