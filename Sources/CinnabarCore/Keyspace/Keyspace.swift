@@ -162,21 +162,27 @@ public final class Keyspace: @unchecked Sendable {
         for s in shards { s.dbs.swapAt(a, b) }
     }
 
-    /// Removes expired keys from shard `i`, sampling its volatile keys the way
-    /// Redis's active expire cycle does: 20 at a time, again while more than a
-    /// quarter of a sample was stale, within `budgetNanos`. Returns keys removed.
+    /// Removes expired keys from shard `i` the way Redis's active expire cycle
+    /// does: database by database, sample a round of volatile keys (20, plus 5
+    /// per `active-expire-effort` step above 1), delete the expired ones, and
+    /// sample again while more than 10% (minus one point per effort step) of a
+    /// round was stale, until `budgetNanos` is spent. Returns keys removed.
     @discardableResult
-    public func activeExpire(shard i: Int, now: Int64, budgetNanos: Int64, observer: KeyspaceObserver?) -> Int {
+    public func activeExpire(shard i: Int, now: Int64, budgetNanos: Int64, effort: Int = 1,
+                             observer: KeyspaceObserver?) -> Int {
         guard lock(i) else { return 0 }
         defer { unlock(i) }
+        let extra = min(max(effort, 1), 10) - 1
+        let perRound = 20 + 5 * extra
+        let acceptableStale = 10 - extra
         let shard = shards[i]
         let start = Sys.monotonicNanos()
         var removed = 0
-        for db in 0..<databaseCount {
+        databases: for db in 0..<databaseCount {
             let dict = shard.dbs[db]
             while dict.volatile.count > 0 {
                 var expired = 0
-                let samples = min(20, dict.volatile.count)
+                let samples = min(perRound, dict.volatile.count)
                 for _ in 0..<samples {
                     guard let raw = dict.volatile.random() else { break }
                     let e = Entry(raw)
@@ -190,7 +196,8 @@ public final class Keyspace: @unchecked Sendable {
                     }
                 }
                 removed += expired
-                if expired * 4 <= samples || Sys.monotonicNanos() - start > budgetNanos { break }
+                if Sys.monotonicNanos() - start > budgetNanos { break databases }
+                if expired * 100 / samples <= acceptableStale { break }
             }
         }
         return removed

@@ -324,9 +324,13 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         let loops = contexts.count
         let now = Sys.unixMillis()
         if ctx.config.activeExpireEnabled {
-            let budget = Int64(25_000_000 / max(1, ctx.config.hz)) / Int64(max(1, keyspace.shards.count / loops))
+            // Like Redis: 25% of each cron period (2 points more per effort
+            // step), shared by the shards this loop looks after.
+            let effort = Int(ctx.config.extras["active-expire-effort"] ?? "") ?? 1
+            let percent = 25 + 2 * (min(max(effort, 1), 10) - 1)
+            let budget = Int64(percent * 10_000_000 / max(1, ctx.config.hz)) / Int64(max(1, keyspace.shards.count / loops))
             for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
-                keyspace.activeExpire(shard: i, now: now, budgetNanos: budget, observer: self)
+                keyspace.activeExpire(shard: i, now: now, budgetNanos: budget, effort: effort, observer: self)
             }
         }
         for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
