@@ -192,6 +192,7 @@ final class KeyCommandsTests: XCTestCase {
 
     func testScanArguments() {
         let h = Harness()
+        XCTAssertEqual(h.run("SCAN", "0", "COUNT", "1"), R.array([R.bulk("0"), "*0\r\n"]), "an empty database completes at once")
         h.run("SET", "k", "v")
         let single = R.array([R.bulk("0"), R.bulks(["k"])])
         XCTAssertEqual(h.run("SCAN", "0"), single)

@@ -62,7 +62,7 @@ public struct Entry: Equatable {
     /// Flag: an integer string that Redis would hold as a private object rather
     /// than one of its shared small integers (COPY duplicates), so OBJECT
     /// REFCOUNT reports 1. Cleared with the other flags when the value is rewritten.
-    public static let flagUnsharedInt: UInt8 = 2
+    public static let flagUnsharedInt: UInt8 = 4
 
     /// The LFU counter of a new key (Redis's LFU_INIT_VAL), so fresh keys are
     /// not evicted before they had a chance to be accessed.

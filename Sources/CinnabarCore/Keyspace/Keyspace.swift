@@ -414,18 +414,25 @@ public struct Database {
     var shardBits: Int { keyspace.shards.count.trailingZeroBitCount }
 
     /// One SCAN step across shards. The low bits of the cursor pick the shard,
-    /// the rest is that shard's reverse-binary bucket cursor. Returns the next
-    /// cursor (0 when done). Only the cursor's shard must be locked... but
-    /// callers lock all for simplicity.
+    /// the rest is that shard's reverse-binary bucket cursor. Shards holding no
+    /// key of this database are skipped without costing a step (an empty
+    /// database completes at once). Returns the next cursor (0 when done).
+    /// Callers hold every shard.
     public func scan(cursor: UInt64, _ body: (Entry) -> Void) -> UInt64 {
         let bits = UInt64(shardBits)
+        let shards = keyspace.shards
         var shard = Int(cursor & ((1 << bits) - 1))
         var inner = cursor >> bits
-        if shard >= keyspace.shards.count { return 0 }
-        inner = keyspace.shards[shard].dbs[index].scan(cursor: inner, body)
+        while shard < shards.count && shards[shard].dbs[index].count == 0 {
+            shard += 1
+            inner = 0
+        }
+        if shard >= shards.count { return 0 }
+        inner = shards[shard].dbs[index].scan(cursor: inner, body)
         if inner == 0 {
             shard += 1
-            if shard >= keyspace.shards.count { return 0 }
+            while shard < shards.count && shards[shard].dbs[index].count == 0 { shard += 1 }
+            if shard >= shards.count { return 0 }
         }
         return (inner << bits) | UInt64(shard)
     }
