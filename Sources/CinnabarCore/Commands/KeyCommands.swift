@@ -1,6 +1,3 @@
-import CSystem
-import Glibc
-
 /// Generic keyspace commands (Redis's "generic" group, plus the database-wide
 /// DBSIZE, FLUSHDB, FLUSHALL and SWAPDB of the "server" group).
 public enum KeyCommands {
