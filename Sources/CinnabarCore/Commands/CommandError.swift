@@ -61,6 +61,15 @@ public enum CommandError: Error, Equatable {
     case bitfieldType
     case bitfieldOverflowType
     case bitfieldReadOnly
+    case intOutOfRange
+    case invalidFirstDBIndex
+    case invalidSecondDBIndex
+    case invalidCursor
+    case unsupportedOption(String)
+    case expireNXConflict
+    case expireGTLTConflict
+    case lfuNotSelected
+    case lfuSelected
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -136,6 +145,17 @@ public enum CommandError: Error, Equatable {
             return "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but i64 is."
         case .bitfieldOverflowType: return "ERR Invalid OVERFLOW type specified"
         case .bitfieldReadOnly: return "ERR BITFIELD_RO only supports the GET subcommand"
+        case .intOutOfRange: return "ERR value is out of range, value must between -2147483648 and 2147483647"
+        case .invalidFirstDBIndex: return "ERR invalid first DB index"
+        case .invalidSecondDBIndex: return "ERR invalid second DB index"
+        case .invalidCursor: return "ERR invalid cursor"
+        case .unsupportedOption(let option): return "ERR Unsupported option \(option)"
+        case .expireNXConflict: return "ERR NX and XX, GT or LT options at the same time are not compatible"
+        case .expireGTLTConflict: return "ERR GT and LT options at the same time are not compatible"
+        case .lfuNotSelected:
+            return "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+        case .lfuSelected:
+            return "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         case .custom(let s): return s
         }
     }

@@ -45,7 +45,7 @@ open class StoredObject {
 ///     8  expiry, Unix ms; 0 = none     (8)
 ///     16 key length                    (4)
 ///     20 string value length           (4)
-///     24 type (1) flags (1) unused (2)
+///     24 type (1) flags (1) LFU counter (1) unused (1)
 ///     28 access clock, seconds         (4)
 ///     32 key bytes, then either the string bytes or, 8-aligned, a retained object pointer
 ///
@@ -62,6 +62,14 @@ public struct Entry: Equatable {
     /// Flag: the string was built as text, not from an integer (INCRBYFLOAT), so
     /// Redis reports `embstr`/`raw` even when it reads as an integer.
     public static let flagNotInteger: UInt8 = 2
+    /// Flag: an integer string that Redis would hold as a private object rather
+    /// than one of its shared small integers (COPY duplicates), so OBJECT
+    /// REFCOUNT reports 1. Cleared with the other flags when the value is rewritten.
+    public static let flagUnsharedInt: UInt8 = 4
+
+    /// The LFU counter of a new key (Redis's LFU_INIT_VAL), so fresh keys are
+    /// not evicted before they had a chance to be accessed.
+    public static let lfuInitialCounter: UInt8 = 5
 
     @inline(__always) var next: UnsafeMutableRawPointer? {
         get { raw.load(as: UnsafeMutableRawPointer?.self) }
@@ -88,6 +96,19 @@ public struct Entry: Equatable {
     @inline(__always) public var flags: UInt8 {
         get { raw.load(fromByteOffset: 25, as: UInt8.self) }
         nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 25, as: UInt8.self) }
+    }
+
+    /// Logarithmic access frequency (OBJECT FREQ under an LFU policy), 0...255.
+    @inline(__always) public var lfuCounter: UInt8 {
+        get { raw.load(fromByteOffset: 26, as: UInt8.self) }
+        nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 26, as: UInt8.self) }
+    }
+
+    /// True when the key has an expiry that `now` (Unix ms) has passed. As in
+    /// Redis, a key is still alive during the very millisecond it expires at.
+    @inline(__always) public func isExpired(at now: Int64) -> Bool {
+        let t = expireAt
+        return t != 0 && t < now
     }
 
     /// Seconds clock of the last access (OBJECT IDLETIME).
@@ -138,7 +159,8 @@ public struct Entry: Equatable {
         raw.storeBytes(of: UInt32(type == .string ? payload : 0), toByteOffset: 20, as: UInt32.self)
         raw.storeBytes(of: type.rawValue, toByteOffset: 24, as: UInt8.self)
         raw.storeBytes(of: UInt8(0), toByteOffset: 25, as: UInt8.self)
-        raw.storeBytes(of: UInt16(0), toByteOffset: 26, as: UInt16.self)
+        raw.storeBytes(of: lfuInitialCounter, toByteOffset: 26, as: UInt8.self)
+        raw.storeBytes(of: UInt8(0), toByteOffset: 27, as: UInt8.self)
         raw.storeBytes(of: Clock.seconds, toByteOffset: 28, as: UInt32.self)
         if key.count > 0 { (raw + 32).copyMemory(from: key.baseAddress!, byteCount: key.count) }
         return Entry(raw)

@@ -58,6 +58,9 @@ public final class Keyspace: @unchecked Sendable {
     /// so other clients get -BUSY instead of waiting.
     public let busy = Atomic<Int>(0)
 
+    /// How lookups record accesses (LRU clock or LFU counter), from maxmemory-policy.
+    public let access = AccessPolicy()
+
     public init(shardCount: Int, databases: Int) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
         shards = (0..<shardCount).map { Shard(index: $0, databases: databases) }
@@ -159,25 +162,31 @@ public final class Keyspace: @unchecked Sendable {
         for s in shards { s.dbs.swapAt(a, b) }
     }
 
-    /// Removes expired keys from shard `i`, sampling its volatile keys the way
-    /// Redis's active expire cycle does: 20 at a time, again while more than a
-    /// quarter of a sample was stale, within `budgetNanos`. Returns keys removed.
+    /// Removes expired keys from shard `i` the way Redis's active expire cycle
+    /// does: database by database, sample a round of volatile keys (20, plus 5
+    /// per `active-expire-effort` step above 1), delete the expired ones, and
+    /// sample again while more than 10% (minus one point per effort step) of a
+    /// round was stale, until `budgetNanos` is spent. Returns keys removed.
     @discardableResult
-    public func activeExpire(shard i: Int, now: Int64, budgetNanos: Int64, observer: KeyspaceObserver?) -> Int {
+    public func activeExpire(shard i: Int, now: Int64, budgetNanos: Int64, effort: Int = 1,
+                             observer: KeyspaceObserver?) -> Int {
         guard lock(i) else { return 0 }
         defer { unlock(i) }
+        let extra = min(max(effort, 1), 10) - 1
+        let perRound = 20 + 5 * extra
+        let acceptableStale = 10 - extra
         let shard = shards[i]
         let start = Sys.monotonicNanos()
         var removed = 0
-        for db in 0..<databaseCount {
+        databases: for db in 0..<databaseCount {
             let dict = shard.dbs[db]
             while dict.volatile.count > 0 {
                 var expired = 0
-                let samples = min(20, dict.volatile.count)
+                let samples = min(perRound, dict.volatile.count)
                 for _ in 0..<samples {
                     guard let raw = dict.volatile.random() else { break }
                     let e = Entry(raw)
-                    if e.expireAt <= now {
+                    if e.isExpired(at: now) {
                         let key = Array(e.key)
                         key.withBytes { k in
                             if let gone = dict.remove(k, hash: KeyHash.hash(k)) { gone.free() }
@@ -187,7 +196,8 @@ public final class Keyspace: @unchecked Sendable {
                     }
                 }
                 removed += expired
-                if expired * 4 <= samples || Sys.monotonicNanos() - start > budgetNanos { break }
+                if Sys.monotonicNanos() - start > budgetNanos { break databases }
+                if expired * 100 / samples <= acceptableStale { break }
             }
         }
         return removed
@@ -215,11 +225,11 @@ public struct Database {
     public func lookup(_ key: Key) -> Entry? {
         let d = dict(for: key.hash)
         guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
-        if e.expireAt != 0 && e.expireAt <= now {
+        if e.isExpired(at: now) {
             expireNow(d, key)
             return nil
         }
-        e.accessClock = Clock.seconds
+        keyspace.access.touch(e)
         return e
     }
 
@@ -227,7 +237,7 @@ public struct Database {
     public func peek(_ key: Key) -> Entry? {
         let d = dict(for: key.hash)
         guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
-        if e.expireAt != 0 && e.expireAt <= now {
+        if e.isExpired(at: now) {
             expireNow(d, key)
             return nil
         }
@@ -250,7 +260,7 @@ public struct Database {
     public func setString(_ key: Key, _ value: Bytes, expireAt: Int64 = 0, keepTTL: Bool = false) -> Entry {
         let d = dict(for: key.hash)
         if let old = d.find(key.bytes, hash: key.hash) {
-            let ttl = keepTTL && !(old.expireAt != 0 && old.expireAt <= now) ? old.expireAt : expireAt
+            let ttl = keepTTL && !old.isExpired(at: now) ? old.expireAt : expireAt
             if old.type == .string {
                 let cap = old.stringCapacity
                 if value.count <= cap && cap - value.count <= max(64, value.count) {
@@ -299,7 +309,7 @@ public struct Database {
     public func delete(_ key: Key) -> Bool {
         let d = dict(for: key.hash)
         guard let e = d.remove(key.bytes, hash: key.hash) else { return false }
-        let live = !(e.expireAt != 0 && e.expireAt <= now)
+        let live = !e.isExpired(at: now)
         e.free()
         if !live { observer?.keyExpired(db: index, key: key.bytes) }
         return live
@@ -322,6 +332,8 @@ public struct Database {
                 : Entry.makeObject(key: key.bytes, object: entry.takeObject())
             e.expireAt = entry.expireAt
             e.flags = entry.flags
+            e.accessClock = entry.accessClock
+            e.lfuCounter = entry.lfuCounter
             entry.free()
         }
         dict(for: key.hash).insert(e, hash: key.hash)
@@ -361,11 +373,12 @@ public struct Database {
         for s in keyspace.shards { s.dbs[index].clear() }
     }
 
-    /// A random live key's bytes, nil when empty.
+    /// A random live key's bytes, nil when empty. Expired keys met on the way
+    /// are deleted (as lazy expiry would), so the search always ends.
     public func randomKey() -> [UInt8]? {
-        let total = count
-        if total == 0 { return nil }
-        for _ in 0..<100 {
+        while true {
+            let total = count
+            if total == 0 { return nil }
             // Pick a shard weighted by its size, then a key in it.
             var r = FastRandom.below(total)
             var chosen = keyspace.shards[0].dbs[index]
@@ -375,15 +388,13 @@ public struct Database {
                 r -= n
             }
             guard let e = chosen.randomEntry() else { continue }
-            if e.expireAt != 0 && e.expireAt <= now {
+            if e.isExpired(at: now) {
                 let k = Array(e.key)
                 k.withBytes { _ = lookup(Key($0)) }
-                if count == 0 { return nil }
                 continue
             }
             return Array(e.key)
         }
-        return nil
     }
 
     /// Calls `body` with every live key; `body` must not modify the database.
@@ -391,7 +402,7 @@ public struct Database {
         for s in keyspace.shards {
             var stop = false
             s.dbs[index].forEach { e in
-                if e.expireAt != 0 && e.expireAt <= now { return true }
+                if e.isExpired(at: now) { return true }
                 if !body(e) { stop = true; return false }
                 return true
             }
@@ -403,18 +414,25 @@ public struct Database {
     var shardBits: Int { keyspace.shards.count.trailingZeroBitCount }
 
     /// One SCAN step across shards. The low bits of the cursor pick the shard,
-    /// the rest is that shard's reverse-binary bucket cursor. Returns the next
-    /// cursor (0 when done). Only the cursor's shard must be locked... but
-    /// callers lock all for simplicity.
+    /// the rest is that shard's reverse-binary bucket cursor. Shards holding no
+    /// key of this database are skipped without costing a step (an empty
+    /// database completes at once). Returns the next cursor (0 when done).
+    /// Callers hold every shard.
     public func scan(cursor: UInt64, _ body: (Entry) -> Void) -> UInt64 {
         let bits = UInt64(shardBits)
+        let shards = keyspace.shards
         var shard = Int(cursor & ((1 << bits) - 1))
         var inner = cursor >> bits
-        if shard >= keyspace.shards.count { return 0 }
-        inner = keyspace.shards[shard].dbs[index].scan(cursor: inner, body)
+        while shard < shards.count && shards[shard].dbs[index].count == 0 {
+            shard += 1
+            inner = 0
+        }
+        if shard >= shards.count { return 0 }
+        inner = shards[shard].dbs[index].scan(cursor: inner, body)
         if inner == 0 {
             shard += 1
-            if shard >= keyspace.shards.count { return 0 }
+            while shard < shards.count && shards[shard].dbs[index].count == 0 { shard += 1 }
+            if shard >= shards.count { return 0 }
         }
         return (inner << bits) | UInt64(shard)
     }

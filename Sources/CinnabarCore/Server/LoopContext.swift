@@ -88,6 +88,7 @@ public final class LoopContext {
         config = server.config.snapshot
         configGeneration = server.config.generation
         stats = LoopStats(commandCount: server.commands.allSpecs.count)
+        server.keyspace.access.apply(config)
     }
 
     /// Picks up configuration changes made by CONFIG SET on any thread.
@@ -97,6 +98,7 @@ public final class LoopContext {
         if g != configGeneration {
             config = server.config.snapshot
             configGeneration = g
+            server.keyspace.access.apply(config)
         }
     }
 
@@ -104,6 +106,7 @@ public final class LoopContext {
     public func reloadConfig() {
         config = server.config.snapshot
         configGeneration = server.config.generation
+        server.keyspace.access.apply(config)
     }
 
     func add(_ c: Client) {

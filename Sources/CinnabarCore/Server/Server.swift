@@ -294,8 +294,15 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 
     // MARK: keyspace events
 
+    /// A key was removed because its expiry passed: emits `expired`, signals
+    /// WATCH as Redis's deletion of an expired key does, then runs the hooks.
     public func keyExpired(db: Int, key: Bytes) {
         expiredKeys.wrappingAdd(1, ordering: .relaxed)
+        let events = currentContext?.config.notifyKeyspaceEvents ?? config.snapshot.notifyKeyspaceEvents
+        if events != 0 {
+            emitKeyspaceEvent(.expired, "expired", key: key, db: db, enabled: NotifyFlags(rawValue: events))
+        }
+        if watchedKeys.load(ordering: .relaxed) > 0 { invalidateWatchers(db: db, key: Key(key)) }
         for hook in expiryHooks { hook(db, key) }
     }
 
@@ -317,9 +324,13 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         let loops = contexts.count
         let now = Sys.unixMillis()
         if ctx.config.activeExpireEnabled {
-            let budget = Int64(25_000_000 / max(1, ctx.config.hz)) / Int64(max(1, keyspace.shards.count / loops))
+            // Like Redis: 25% of each cron period (2 points more per effort
+            // step), shared by the shards this loop looks after.
+            let effort = Int(ctx.config.extras["active-expire-effort"] ?? "") ?? 1
+            let percent = 25 + 2 * (min(max(effort, 1), 10) - 1)
+            let budget = Int64(percent * 10_000_000 / max(1, ctx.config.hz)) / Int64(max(1, keyspace.shards.count / loops))
             for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
-                keyspace.activeExpire(shard: i, now: now, budgetNanos: budget, observer: self)
+                keyspace.activeExpire(shard: i, now: now, budgetNanos: budget, effort: effort, observer: self)
             }
         }
         for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
@@ -351,8 +362,16 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     public let watchedKeys = Atomic<Int>(0)
     /// Marks watchers of a key dirty; installed by the transactions module.
     public var watchInvalidator: ((Int, Key) -> Void)?
-    /// Run after FLUSHDB (database index) or FLUSHALL (-1): WATCH invalidation, persistence.
+    /// Run after FLUSHDB (database index) or FLUSHALL (-1): persistence.
     public var flushHooks: [(Int) -> Void] = []
+    /// Run by FLUSHDB (database index) and FLUSHALL (-1) while the keys are
+    /// still there and every shard is locked: WATCH invalidation of the keys
+    /// that exist, tracking invalidation.
+    public var beforeFlushHooks: [(Int) -> Void] = []
+    /// Run by SWAPDB right after databases `a` and `b` exchanged contents, with
+    /// every shard locked: WATCH invalidation of keys live in either database,
+    /// serving clients blocked on keys that now exist.
+    public var swapDatabaseHooks: [(_ a: Int, _ b: Int) -> Void] = []
     /// Run by RESET and HELLO-less connection resets (discard MULTI, unsubscribe...).
     public var clientResetHooks: [(Client) -> Void] = []
 
