@@ -49,6 +49,11 @@ public enum CommandError: Error, Equatable {
     case scoreNotFloat
     case moveSameDB
     case dbIndexNotInteger
+    case invalidClientName
+    /// A protected command (DEBUG) refused by its `enable-...-command` option.
+    case protectedCommand(command: String, option: String)
+    /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+    case subcommandSyntax(subcommand: String, command: String)
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -111,6 +116,11 @@ public enum CommandError: Error, Equatable {
         case .scoreNotFloat: return "ERR value is not a valid float"
         case .moveSameDB: return "ERR source and destination objects are the same"
         case .dbIndexNotInteger: return "ERR value is not an integer or out of range"
+        case .invalidClientName: return "ERR Client names cannot contain spaces, newlines or special characters."
+        case .protectedCommand(let command, let option):
+            return "ERR \(command) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+        case .subcommandSyntax(let subcommand, let command):
+            return "ERR unknown subcommand or wrong number of arguments for '\(Self.clip(subcommand))'. Try \(command.uppercased()) HELP."
         case .custom(let s): return s
         }
     }

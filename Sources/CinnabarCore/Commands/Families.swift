@@ -5,6 +5,7 @@ public enum CoreCommands {
             ConnectionCommands.all,
             StringCommands.all,
             KeyCommands.all,
+            ServerCommands.all,
         ]
     }
 }
