@@ -144,3 +144,13 @@ final class ConnectionCommandsTests: XCTestCase {
         XCTAssertFalse(h.server.clientPause.isPaused(now: Sys.unixMillis()))
     }
 }
+
+final class UnknownCommandErrorTests: XCTestCase {
+    func testArgumentsAreQuotedUpTo128Bytes() {
+        let h = Harness()
+        let a = String(repeating: "a", count: 100), b = String(repeating: "b", count: 100)
+        XCTAssertEqual(h.run("FOO", a, b, "c"),
+                       R.err("ERR unknown command 'FOO', with args beginning with: '\(a)' '\(String(repeating: "b", count: 25))' "))
+        XCTAssertEqual(h.run("FOO"), R.err("ERR unknown command 'FOO', with args beginning with: "))
+    }
+}

@@ -70,9 +70,14 @@ public enum CommandError: Error, Equatable {
         case .incrementNaNOrInfinity: return "ERR increment would produce NaN or Infinity"
         case .wrongArity(let command): return "ERR wrong number of arguments for '\(command)' command"
         case .unknownCommand(let name, let args):
-            var s = "ERR unknown command '\(Self.clip(name))', with args beginning with: "
-            for a in args.prefix(128) { s += "'\(Self.clip(a))' " }
-            return s
+            // Like Redis, arguments are quoted until the list reaches 128 bytes, the last one cut to fit.
+            var list = ""
+            for a in args {
+                let used = list.utf8.count
+                if used >= 128 { break }
+                list += "'" + String(decoding: a.utf8.prefix(128 - used), as: UTF8.self) + "' "
+            }
+            return "ERR unknown command '\(Self.clip(name))', with args beginning with: " + list
         case .unknownSubcommand(let name, let command):
             return "ERR unknown subcommand '\(Self.clip(name))'. Try \(command.uppercased()) HELP."
         case .noAuth: return "NOAUTH Authentication required."

@@ -109,6 +109,10 @@ public struct RequestParser {
     public private(set) var inlineStorage: [UInt8] = []
     /// Bytes of the current request consumed so far (argv memory for CLIENT LIST).
     public private(set) var argvBytes = 0
+    /// Where the multibulk request in progress starts in the query buffer:
+    /// its parsed arguments live between here and `start`, so the buffer may
+    /// not drop those bytes while compacting.
+    public private(set) var commandStart = 0
 
     public init() {
         offsets.reserveCapacity(16)
@@ -129,6 +133,7 @@ public struct RequestParser {
     /// Adjusts stored offsets after the query buffer moved its data by `shift`.
     public mutating func shifted(by shift: Int) {
         if shift == 0 || isInline { return }
+        commandStart -= shift
         for i in offsets.indices { offsets[i] -= shift }
     }
 
@@ -185,6 +190,7 @@ public struct RequestParser {
             return .protocolError("Protocol error: invalid multibulk length")
         }
         if n > 10 && unauthenticated { return .protocolError("Protocol error: unauthenticated multibulk length") }
+        commandStart = q.start
         q.start = cr + 2
         if n <= 0 { return .command }
         multibulkRemaining = Int(n)

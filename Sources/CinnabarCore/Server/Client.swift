@@ -376,7 +376,7 @@ public final class Client: EventHandler {
         var want = 16 * 1024
         let hint = parser.pendingBulkHint(query)
         if hint > want { want = hint }
-        parser.shifted(by: query.reserve(want))
+        keepingCommandInProgress { query.reserve(want) }
         let (p, room) = query.writable
         let n: Int
         do {
@@ -429,9 +429,21 @@ public final class Client: EventHandler {
             parser.reset()
         }
         if !parser.inProgress || query.start > 64 * 1024 {
-            parser.shifted(by: query.compact())
+            keepingCommandInProgress { query.compact() }
         }
         if reply.pending > 0 || flags.contains(.closeAfterReply) { scheduleWrite() }
+    }
+
+    /// Runs a query-buffer operation that drops consumed bytes (`reserve`,
+    /// `compact`) without dropping the arguments of a request still being
+    /// parsed, then re-bases the parser's offsets by the returned shift.
+    private func keepingCommandInProgress(_ body: () -> Int) {
+        let keep = parser.inProgress ? parser.commandStart : query.start
+        let consumed = query.start - keep
+        query.start = keep
+        let shift = body()
+        query.start += consumed
+        parser.shifted(by: shift)
     }
 
     /// Queues this client's output for the pre-sleep flush.
