@@ -341,9 +341,19 @@ public enum ConfigTable {
         let intMax = Int(Int32.max), intMin = Int(Int32.min)
         let list: [ConfigParameter] = [
             // Server and networking.
-            .int("port", \.port, 0...65535, apply: { s, c in s.rebind(addresses: c.bind, port: c.port) }),
+            .int("port", \.port, 0...65535, apply: { s, c in
+                s.rebind(addresses: c.bind, port: c.port).map { e in
+                    s.log.log(.warning, "Unable to listen on port \(c.port): \(e)")
+                    return "Unable to listen on this port. Check server logs."
+                }
+            }),
             P("bind", flags: .multiArg, rewrite: .lines(alwaysWrite: false, { ["bind " + $0.bind.joined(separator: " ")] }),
-              apply: { s, c in s.rebind(addresses: c.bind, port: c.port) },
+              apply: { s, c in
+                s.rebind(addresses: c.bind, port: c.port).map { e in
+                    s.log.log(.warning, "Failed to bind to \(c.bind.joined(separator: " ")): \(e)")
+                    return "Failed to bind to specified addresses."
+                }
+              },
               get: { $0.bind.joined(separator: " ") }, set: { c, a in
                 let words = a[0].split(separator: " ").map(String.init)
                 guard words.count <= 16 else { return "Too many bind addresses specified." }

@@ -107,7 +107,7 @@ extension Server {
     private func clientFields(_ cfg: ServerConfig) -> [(String, String)] {
         var blocked = 0, maxIn = 0, maxOut = 0
         forEachClient { c in
-            if c.flags.contains(.blocked) { blocked += 1 }
+            if c.flags.contains(.blocked) || c.flags.contains(.postponed) { blocked += 1 }
             maxIn = max(maxIn, c.queryBufferLength)
             maxOut = max(maxOut, c.reply.pending)
         }
