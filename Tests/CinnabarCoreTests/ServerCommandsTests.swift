@@ -542,6 +542,11 @@ final class ServerCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("DEBUG", "SET-ACTIVE-EXPIRE", "1"), R.ok)
         XCTAssertTrue(h.server.config.snapshot.activeExpireEnabled)
         XCTAssertEqual(h.run("DEBUG", "ERROR", "MYERR custom"), R.err("MYERR custom"))
+        XCTAssertEqual(h.run("DEBUG", "ERROR", "NOSPACE"), R.err("NOSPACE"))
+        XCTAssertEqual(h.run("DEBUG", "ERROR", "AVERYLONGERRORCODEWITHOUTASPACEINSIDE x"), R.err("AVERYLONGERRORCODEWITHOUTASPACEINSIDE x"))
+        XCTAssertEqual(h.run("INFO", "errorstats"), R.bulk("# Errorstats\r\nerrorstat_ERR:count=4\r\nerrorstat_MYERR:count=1\r\n"))
+        h.server.debugSubcommands["digest"] = { c in c.reply.status("custom digest") }
+        XCTAssertEqual(h.run("DEBUG", "DIGEST"), R.status("custom digest"))
         XCTAssertEqual(h.run("DEBUG", "LOG", "hello"), R.ok)
         XCTAssertEqual(h.run("DEBUG", "xyz"), R.err("ERR unknown subcommand or wrong number of arguments for 'xyz'. Try DEBUG HELP."))
         XCTAssertEqual(h.run("DEBUG", "SET-ACTIVE-EXPIRE"),

@@ -7,6 +7,10 @@ import Glibc
 enum DebugCommand {
     static func run(_ c: Client) {
         let sub = c.arg(1)
+        if let ext = c.server.debugSubcommands[sub.lowercasedString] {
+            ext(c)
+            return
+        }
         if sub.equalsIgnoringCase("help") && c.argc == 2 { help(c) }
         else if sub.equalsIgnoringCase("sleep") && c.argc == 3 { sleep(c) }
         else if sub.equalsIgnoringCase("set-active-expire") && c.argc == 3 { setActiveExpire(c) }

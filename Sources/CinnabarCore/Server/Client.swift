@@ -336,7 +336,13 @@ public final class Client: EventHandler {
     public func replyError(_ text: String) {
         reply.error(text)
         commandFailed = true
-        context?.stats.countError(text.prefix { $0 != " " })
+        // Like Redis, the code is the first word if a space comes within 31 bytes, else ERR.
+        let head = text.utf8.prefix(31)
+        if let space = head.firstIndex(of: 32) {
+            context?.stats.countError(Substring(text.utf8[..<space]))
+        } else {
+            context?.stats.countError("ERR")
+        }
     }
 
     /// The selected database at the command's clock.

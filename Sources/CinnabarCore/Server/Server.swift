@@ -71,6 +71,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// error text rolls the whole CONFIG SET back (the applier is then called
     /// again with the previous configuration).
     public var configAppliers: [String: (Server, ServerConfig) -> String?] = [:]
+    /// DEBUG subcommands installed by modules, by lowercase name (`reload`,
+    /// `loadaof`, `digest`...). A handler gets the whole DEBUG command line
+    /// and checks its own arguments; it runs holding every shard.
+    public var debugSubcommands: [String: CommandHandler] = [:]
     /// Bytes a value takes in an RDB file (DEBUG OBJECT `serializedlength`),
     /// installed by the persistence module.
     public var serializedLength: ((Entry) -> Int)?
