@@ -232,7 +232,7 @@ final class ServerCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("CONFIG", "GET", "loglevel"), R.bulks(["loglevel", "warning"]))
         XCTAssertEqual(h.server.log.level, .warning)
         XCTAssertEqual(h.run("CONFIG", "SET", "shutdown-on-sigterm", "nosave now"), R.ok)
-        XCTAssertEqual(h.run("CONFIG", "GET", "shutdown-on-sigterm"), R.bulks(["shutdown-on-sigterm", "now nosave"]))
+        XCTAssertEqual(h.run("CONFIG", "GET", "shutdown-on-sigterm"), R.bulks(["shutdown-on-sigterm", "nosave now"]))
         XCTAssertEqual(h.run("CONFIG", "SET", "shutdown-on-sigint", "save nosave"),
                        R.err("ERR CONFIG SET failed (possibly related to argument 'shutdown-on-sigint') - shutdown options SAVE and NOSAVE can't be used simultaneously"))
         XCTAssertEqual(h.run("CONFIG", "SET", "notify-keyspace-events", "KEA"), R.ok)
@@ -242,6 +242,9 @@ final class ServerCommandsTests: XCTestCase {
                        R.bulks(["client-output-buffer-limit", "normal 0 0 0 slave 268435456 67108864 60 pubsub 1048576 524288 30"]))
         XCTAssertEqual(h.run("CONFIG", "SET", "activedefrag", "yes"),
                        R.err("ERR CONFIG SET failed (possibly related to argument 'activedefrag') - Active defragmentation cannot be enabled: it requires a Redis server compiled with a modified Jemalloc like the one shipped by default with the Redis source distribution"))
+        XCTAssertEqual(h.run("CONFIG", "SET", "proc-title-template", "{title}} {{x"), R.ok)
+        XCTAssertEqual(h.run("CONFIG", "SET", "proc-title-template", "{title}"),
+                       R.err("ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - template format is invalid or contains unknown variables"))
         XCTAssertEqual(h.run("CONFIG", "SET", "proc-title-template", "{nosuch}"),
                        R.err("ERR CONFIG SET failed (possibly related to argument 'proc-title-template') - template format is invalid or contains unknown variables"))
         XCTAssertEqual(h.run("CONFIG", "SET", "latency-tracking-info-percentiles", "50 101"),

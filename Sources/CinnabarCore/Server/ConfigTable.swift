@@ -253,31 +253,35 @@ extension ConfigParser {
         "argument(s) must be one of the following: " + options.map { $0.split(separator: "=").first.map(String.init) ?? $0 }.joined(separator: ", ")
     }
 
-    /// Redis's `sdstemplate` check for proc-title-template: balanced braces,
-    /// known variables, and a non-blank expansion.
+    /// Redis's `sdstemplate` check for proc-title-template: `{name}` must
+    /// name a known variable, `{{` is a literal brace, and the expansion
+    /// (with an empty title) must not be blank.
     static func validProcTitleTemplate(_ t: String) -> Bool {
         let known: Set<String> = ["title", "listen-addr", "server-mode", "config-file", "port", "tls-port", "unixsocket"]
+        // Variables that may expand to nothing: the title checked is empty, the mode
+        // is empty when standalone, and there is no unix socket.
+        let mayBeEmpty: Set<String> = ["title", "server-mode", "unixsocket"]
         var out = ""
         let chars = Array(t)
         var i = 0
         while i < chars.count {
             let ch = chars[i]
-            if ch == "{" {
-                if i + 1 < chars.count && chars[i + 1] == "{" { out.append("{"); i += 2; continue }
-                guard let close = chars[(i + 1)...].firstIndex(of: "}") else { return false }
-                let name = String(chars[(i + 1)..<close])
-                guard known.contains(name) else { return false }
-                // Only {title} may expand to nothing here; the others always produce text.
-                if name != "title" && name != "server-mode" { out.append("x") }
-                i = close + 1
-            } else if ch == "}" {
-                guard i + 1 < chars.count && chars[i + 1] == "}" else { return false }
-                out.append("}")
-                i += 2
-            } else {
+            guard ch == "{" else {
                 out.append(ch)
                 i += 1
+                continue
             }
+            guard i + 1 < chars.count else { return false }
+            if chars[i + 1] == "{" {
+                out.append("{")
+                i += 2
+                continue
+            }
+            guard let close = chars[(i + 1)...].firstIndex(of: "}") else { return false }
+            let name = String(chars[(i + 1)..<close])
+            guard known.contains(name) else { return false }
+            if !mayBeEmpty.contains(name) { out.append("x") }
+            i = close + 1
         }
         return !out.trimmingCharacters(in: " ").isEmpty
     }
@@ -305,9 +309,9 @@ extension ConfigParser {
         return .success(["save", "nosave", "now", "force"].filter { set.contains($0) })
     }
 
-    /// Redis's rendering of shutdown flags: `default` or the words, highest bit first.
+    /// Redis's rendering of shutdown flags: `default` or the words in Redis's enum order.
     static func shutdownFlagsText(_ flags: [String]) -> String {
-        flags.isEmpty ? "default" : ["force", "now", "nosave", "save"].filter { flags.contains($0) }.joined(separator: " ")
+        flags.isEmpty ? "default" : ["save", "nosave", "now", "force"].filter { flags.contains($0) }.joined(separator: " ")
     }
 
     /// `%g`-style rendering of percentiles (50, 99.9), as Redis prints them.
