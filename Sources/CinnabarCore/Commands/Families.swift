@@ -6,6 +6,7 @@ public enum CoreCommands {
             StringCommands.all,
             KeyCommands.all,
             ServerCommands.all,
+            ClusterCommands.all,
         ]
     }
 }

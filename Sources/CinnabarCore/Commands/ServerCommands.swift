@@ -356,29 +356,30 @@ public enum ServerCommands {
 
     // MARK: SHUTDOWN
 
+    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. NOW is accepted and has
+    /// nothing to skip: Cinnabar has no replicas to wait for.
     static func shutdown(_ c: Client) {
         var save: Bool?
-        var now = false, force = false, abort = false, nosave = false
+        var force = false, abort = false, nosave = false, other = false
         for i in 1..<c.argc {
             let a = c.arg(i)
-            if a.equalsIgnoringCase("nosave") { nosave = true }
-            else if a.equalsIgnoringCase("save") { save = true }
-            else if a.equalsIgnoringCase("now") { now = true }
-            else if a.equalsIgnoringCase("force") { force = true }
+            if a.equalsIgnoringCase("nosave") { nosave = true; other = true }
+            else if a.equalsIgnoringCase("save") { save = true; other = true }
+            else if a.equalsIgnoringCase("now") { other = true }
+            else if a.equalsIgnoringCase("force") { force = true; other = true }
             else if a.equalsIgnoringCase("abort") { abort = true }
             else { c.fail(.syntax); return }
         }
-        if (abort && (save != nil || nosave || now || force)) || (nosave && save == true) {
+        if (abort && other) || (nosave && save == true) {
             c.fail(.syntax)
             return
         }
         if abort {
-            // Cinnabar never waits for replicas, so a shutdown is never pending.
+            // Shutdowns never wait for replicas here, so none is ever pending.
             c.fail(.custom("ERR No shutdown in progress."))
             return
         }
         if nosave { save = false }
-        _ = now
         if !c.server.shutdown(save: save, force: force) {
             c.fail(.custom("ERR Errors trying to SHUTDOWN. Check logs."))
         }
@@ -526,8 +527,7 @@ public enum ServerCommands {
         let r = c.reply
         let deprecated = cmd.deprecatedSince != nil
         var n = 4
-        if deprecated { n += 1 }
-        if cmd.deprecatedSince != nil { n += 1 }
+        if deprecated { n += 2 }  // doc_flags and deprecated_since
         if cmd.replacedBy != nil { n += 1 }
         if !cmd.subcommands.isEmpty { n += 1 }
         r.mapHeader(n)
