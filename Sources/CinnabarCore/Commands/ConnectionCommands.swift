@@ -280,7 +280,7 @@ public enum ConnectionCommands {
         var s = "id=\(c.id) addr=\(c.peerAddress) laddr=\(c.localAddress) fd=\(c.fd) name=\(c.name)"
         s += " age=\(age) idle=\(idle) flags=\(flags) db=\(c.dbIndex)"
         s += " sub=\(c.channelSubscriptions) psub=\(c.patternSubscriptions) ssub=\(c.shardChannelSubscriptions)"
-        s += " multi=\(c.flags.contains(.multi) ? c.multiQueue.count : -1)"
+        s += " multi=\(c.flags.contains(.multi) ? c.queuedCommandCount : -1)"
         s += " qbuf=\(c.queryBufferLength) qbuf-free=\(c.queryBufferFree) argv-mem=\(c.argvMemory) multi-mem=\(c.multiBytes)"
         s += " rbs=\(c.reply.allocatedSize) rbp=\(c.reply.allocatedSize) obl=\(c.reply.pending) oll=0 omem=0"
         s += " tot-mem=\(c.memoryUsage) events=\(c.eventMask) cmd=\(cmd) user=default redir=-1 resp=\(c.resp.rawValue)"

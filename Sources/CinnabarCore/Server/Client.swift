@@ -137,7 +137,12 @@ public final class Client: EventHandler {
     public var shardChannelSubscriptions = 0
 
     /// Commands queued by MULTI.
-    public var multiQueue: [OwnedCommand] = []
+    public var multiQueue: [OwnedCommand] = [] {
+        didSet { queuedCommandCount = multiQueue.count }
+    }
+    /// `multiQueue.count` as a plain word, for CLIENT LIST on other threads
+    /// (reading the array itself there could race with its reallocation).
+    public private(set) var queuedCommandCount = 0
     /// Bytes of queued commands (CLIENT LIST multi-mem).
     public var multiBytes = 0
 
