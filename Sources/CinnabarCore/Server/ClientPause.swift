@@ -6,6 +6,7 @@ import Synchronization
 /// those that may change data (`write`) are held back, then run in order.
 /// Active expiry waits too, so paused writes see the dataset they expect.
 public final class ClientPause: @unchecked Sendable {
+    /// What a pause holds back: nothing, commands that may change data, or everything.
     public enum Mode: Int { case off = 0, write = 1, all = 2 }
 
     private let lock = Lock()

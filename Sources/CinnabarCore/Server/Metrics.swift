@@ -159,7 +159,9 @@ public final class ServerMetrics: @unchecked Sendable {
         notePeak(ProcessStats.allocatedBytes())
     }
 
+    /// Commands per second over the last samples (INFO instantaneous_ops_per_sec).
     public var opsPerSecond: Int { lock.withLock { Int(ops.average) } }
+    /// Network input and output rates in KiB/s over the last samples.
     public var inputKbps: Double { lock.withLock { netIn.average / 1024 } }
     public var outputKbps: Double { lock.withLock { netOut.average / 1024 } }
 
@@ -202,6 +204,7 @@ public final class LatencyHistogram {
         buckets.update(repeating: 0, count: Self.bucketCount)
     }
 
+    /// The bucket a value falls in.
     @inline(__always)
     public static func bucket(_ nanos: Int64) -> Int {
         let v = UInt64(min(max(nanos, minValue), maxValue))
@@ -219,12 +222,14 @@ public final class LatencyHistogram {
         return min(base + (sub + 1) * step - 1, maxValue)
     }
 
+    /// Adds one sample; values outside 1 µs ... 1 s count at the nearest bound.
     @inline(__always)
     public func record(nanos: Int64) {
         buckets[Self.bucket(nanos)] += 1
         count += 1
     }
 
+    /// Adds every sample of `other` (INFO sums the loops' histograms).
     public func merge(_ other: LatencyHistogram?) {
         guard let other, other.count > 0 else { return }
         for i in 0..<Self.bucketCount { buckets[i] += other.buckets[i] }
