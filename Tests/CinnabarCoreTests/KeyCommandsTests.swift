@@ -48,7 +48,7 @@ private extension Harness {
     }
 
     /// Records keyspace notifications as "channel message" strings.
-    func recordEvents() -> () -> [String] {
+    func recordNotifications() -> () -> [String] {
         final class Box { var events: [String] = [] }
         let box = Box()
         server.keyspaceEventSink = { channel, message in
@@ -113,7 +113,7 @@ final class KeyCommandsTests: XCTestCase {
 
     func testDelEventsAndSignals() {
         let h = Harness(["notify-keyspace-events": "KEA"])
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         let signals = h.recordSignals()
         h.run("SET", "a", "1")
         _ = events()
@@ -127,7 +127,7 @@ final class KeyCommandsTests: XCTestCase {
 
     func testExpiredKeysAreGoneForDel() {
         let h = Harness(["notify-keyspace-events": "KEA"])
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         h.run("SET", "k", "v", "PX", "1")
         usleep(5000)
         _ = events()
@@ -150,7 +150,7 @@ final class KeyCommandsTests: XCTestCase {
 
     func testReadLookupsCountHitsAndMissesAndKeymiss() {
         let h = Harness(["notify-keyspace-events": "Em"])
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         let stats = h.server.contexts[0].stats
         h.run("SET", "a", "1")
         let hits = stats.keyspaceHits, misses = stats.keyspaceMisses
@@ -332,7 +332,7 @@ final class KeyCommandsTests: XCTestCase {
         h.run("SET", "a", "hello")
         XCTAssertEqual(h.run("RENAME", "a", "a"), R.ok)
         XCTAssertEqual(h.run("RENAMENX", "a", "a"), R.int(0))
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         let signals = h.recordSignals()
         let dirty = h.server.dirty.load(ordering: .relaxed)
         XCTAssertEqual(h.run("RENAME", "a", "b"), R.ok)
@@ -388,7 +388,7 @@ final class KeyCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("MOVE", "a", "0"), R.err("ERR source and destination objects are the same"))
         XCTAssertEqual(h.run("MOVE", "nokey", "1"), R.int(0))
         h.run("SET", "a", "v", "EX", "100")
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         let signals = h.recordSignals()
         XCTAssertEqual(h.run("MOVE", "a", "3"), R.int(1))
         XCTAssertEqual(events(), [
@@ -421,7 +421,7 @@ final class KeyCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("COPY", "a"), R.err("ERR wrong number of arguments for 'copy' command"))
         XCTAssertEqual(h.run("COPY", "nokey", "b"), R.int(0))
 
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         let signals = h.recordSignals()
         XCTAssertEqual(h.run("COPY", "a", "a", "DB", "1"), R.int(1))
         XCTAssertEqual(events(), ["__keyspace@1__:a new", "__keyevent@1__:new a", "__keyspace@1__:a copy_to", "__keyevent@1__:copy_to a"])
@@ -530,7 +530,7 @@ final class KeyCommandsTests: XCTestCase {
     func testExpireSetsTimesAndPropagatesAbsolute() {
         let h = Harness(["notify-keyspace-events": "KEA"])
         let propagated = h.recordPropagation()
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         h.run("SET", "k", "v")
         _ = propagated()
         _ = events()
@@ -596,7 +596,7 @@ final class KeyCommandsTests: XCTestCase {
 
     func testPersist() {
         let h = Harness(["notify-keyspace-events": "KEA"])
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         h.run("SET", "k", "v", "EX", "50")
         _ = events()
         XCTAssertEqual(h.run("PERSIST", "k"), R.int(1))
@@ -711,7 +711,7 @@ final class KeyCommandsTests: XCTestCase {
 
     func testActiveExpireRemovesExpiredKeys() {
         let h = Harness(["notify-keyspace-events": "Ex"])
-        let events = h.recordEvents()
+        let events = h.recordNotifications()
         for i in 0..<200 { h.run("SET", "e\(i)", "v", "PX", "1") }
         for i in 0..<50 { h.run("SET", "live\(i)", "v", "EX", "100") }
         usleep(5000)

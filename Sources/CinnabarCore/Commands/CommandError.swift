@@ -70,6 +70,11 @@ public enum CommandError: Error, Equatable {
     case expireGTLTConflict
     case lfuNotSelected
     case lfuSelected
+    case invalidClientName
+    /// A protected command (DEBUG) refused by its `enable-...-command` option.
+    case protectedCommand(command: String, option: String)
+    /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
+    case subcommandSyntax(subcommand: String, command: String)
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -86,9 +91,14 @@ public enum CommandError: Error, Equatable {
         case .incrementNaNOrInfinity: return "ERR increment would produce NaN or Infinity"
         case .wrongArity(let command): return "ERR wrong number of arguments for '\(command)' command"
         case .unknownCommand(let name, let args):
-            var s = "ERR unknown command '\(Self.clip(name))', with args beginning with: "
-            for a in args.prefix(128) { s += "'\(Self.clip(a))' " }
-            return s
+            // Like Redis, arguments are quoted until the list reaches 128 bytes, the last one cut to fit.
+            var list = ""
+            for a in args {
+                let used = list.utf8.count
+                if used >= 128 { break }
+                list += "'" + String(decoding: a.utf8.prefix(128 - used), as: UTF8.self) + "' "
+            }
+            return "ERR unknown command '\(Self.clip(name))', with args beginning with: " + list
         case .unknownSubcommand(let name, let command):
             return "ERR unknown subcommand '\(Self.clip(name))'. Try \(command.uppercased()) HELP."
         case .noAuth: return "NOAUTH Authentication required."
@@ -156,6 +166,11 @@ public enum CommandError: Error, Equatable {
             return "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         case .lfuSelected:
             return "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
+        case .invalidClientName: return "ERR Client names cannot contain spaces, newlines or special characters."
+        case .protectedCommand(let command, let option):
+            return "ERR \(command) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+        case .subcommandSyntax(let subcommand, let command):
+            return "ERR unknown subcommand or wrong number of arguments for '\(Self.clip(subcommand))'. Try \(command.uppercased()) HELP."
         case .custom(let s): return s
         }
     }

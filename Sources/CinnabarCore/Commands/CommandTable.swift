@@ -24,6 +24,9 @@ public struct CommandFlags: OptionSet, Sendable {
     public static let noAsyncLoading = CommandFlags(rawValue: 1 << 18)
     /// Derived: keys are found by a custom finder.
     public static let movableKeys = CommandFlags(rawValue: 1 << 19)
+    /// Refused unless a configuration option allows it (DEBUG and `enable-debug-command`).
+    /// Not listed by COMMAND INFO, as in Redis.
+    public static let protected = CommandFlags(rawValue: 1 << 20)
 
     static let names: [(CommandFlags, String)] = [
         (.write, "write"), (.readonly, "readonly"), (.denyoom, "denyoom"), (.admin, "admin"), (.pubsub, "pubsub"),
@@ -82,6 +85,102 @@ public enum KeyLocations {
     case everything
 }
 
+/// One Redis 7 key specification: where a command's keys start, how many
+/// follow, and what the command does with them (COMMAND INFO, COMMAND
+/// GETKEYSANDFLAGS).
+public struct CommandKeySpec: Sendable {
+    /// How the first key is located.
+    public enum BeginSearch: Sendable {
+        /// A fixed argument index.
+        case index(Int)
+        /// The argument after `keyword`, searched from `startFrom` (negative: from the end, backwards).
+        case keyword(String, startFrom: Int)
+        case unknown
+    }
+
+    /// How the remaining keys are found from the first one.
+    public enum FindKeys: Sendable {
+        /// Keys up to `lastKey` (relative to the first; negative counts from the
+        /// end), every `step`; `limit` > 1 takes only 1/limit of the remaining arguments.
+        case range(lastKey: Int, step: Int, limit: Int)
+        /// The argument at `numKeysIndex` (relative) holds the key count; keys
+        /// start at `firstKey` (relative) every `step`.
+        case keynum(numKeysIndex: Int, firstKey: Int, step: Int)
+        case unknown
+    }
+
+    /// Redis's flag names, in Redis's order: RO, RW, OW, RM, access, update,
+    /// insert, delete, not_key, incomplete, variable_flags.
+    public let flags: [String]
+    public let beginSearch: BeginSearch
+    public let findKeys: FindKeys
+    public let notes: String?
+
+    public init(flags: [String], _ beginSearch: BeginSearch, _ findKeys: FindKeys, notes: String? = nil) {
+        self.flags = flags
+        self.beginSearch = beginSearch
+        self.findKeys = findKeys
+        self.notes = notes
+    }
+
+    /// Argument indices of the keys this spec finds in `args` (the whole command line).
+    public func keyPositions(_ args: [[UInt8]]) -> [Int]? {
+        let argc = args.count
+        var first: Int
+        switch beginSearch {
+        case .index(let i):
+            first = i
+        case .keyword(let word, let startFrom):
+            let lower = Array(word.lowercased().utf8)
+            let matches: (Int) -> Bool = { i in
+                args[i].count == lower.count && zip(args[i], lower).allSatisfy { ($0 >= 65 && $0 <= 90 ? $0 | 0x20 : $0) == $1 }
+            }
+            var found: Int?
+            if startFrom >= 0 {
+                var i = startFrom
+                while i < argc { if matches(i) { found = i; break }; i += 1 }
+            } else {
+                var i = argc + startFrom
+                while i > 0 { if matches(i) { found = i; break }; i -= 1 }
+            }
+            guard let k = found else { return [] }
+            first = k + 1
+        case .unknown:
+            return nil
+        }
+        guard first < argc else { return [] }
+        var last: Int
+        var step: Int
+        switch findKeys {
+        case .range(let lastKey, let keyStep, let limit):
+            if lastKey >= 0 {
+                last = first + lastKey
+            } else if limit == 0 {
+                last = argc + lastKey
+            } else {
+                last = first + (argc - first) / limit + lastKey
+            }
+            step = keyStep
+        case .keynum(let numKeysIndex, let firstKey, let keyStep):
+            let idx = first + numKeysIndex
+            guard idx < argc, let n = args[idx].withBytes({ Numbers.parseInt64($0) }), n >= 0 else { return nil }
+            first += firstKey
+            last = first + Int(n) - 1
+            step = keyStep
+        case .unknown:
+            return nil
+        }
+        guard step > 0 else { return [] }
+        var out: [Int] = []
+        var i = first
+        while i <= last {
+            if i < argc { out.append(i) }
+            i += step
+        }
+        return out
+    }
+}
+
 public typealias CommandHandler = (Client) -> Void
 public typealias KeyFinder = (Client) -> KeyLocations
 
@@ -112,10 +211,17 @@ public final class CommandSpec: @unchecked Sendable {
     /// Deprecated commands name their replacement (COMMAND DOCS).
     public let replacedBy: String?
     public let deprecatedSince: String?
+    /// Explicit key specifications; nil derives one from `keys` (see `effectiveKeySpecs`).
+    public let explicitKeySpecs: [CommandKeySpec]?
+    /// Command tips (`nondeterministic_output`, `request_policy:all_shards`...).
+    public let tips: [String]
+    /// ACL categories beyond those implied by flags and group (`dangerous`, `keyspace`...), without `@`.
+    public let extraACLCategories: [String]
 
     public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: KeySpec = .none, keyFinder: KeyFinder? = nil,
                 group: CommandGroup, since: String, complexity: String = "O(1)", summary: String,
                 replacedBy: String? = nil, deprecatedSince: String? = nil,
+                keySpecs: [CommandKeySpec]? = nil, tips: [String] = [], acl: [String] = [],
                 subcommands: [CommandSpec] = [], handler: CommandHandler?) {
         self.name = name
         self.nameBytes = Array(name.utf8)
@@ -131,6 +237,9 @@ public final class CommandSpec: @unchecked Sendable {
         self.fullName = name
         self.replacedBy = replacedBy
         self.deprecatedSince = deprecatedSince
+        self.explicitKeySpecs = keySpecs
+        self.tips = tips
+        self.extraACLCategories = acl
         self.subcommands = subcommands
         for s in subcommands {
             s.parent = self
@@ -164,17 +273,58 @@ public final class CommandSpec: @unchecked Sendable {
         }
     }
 
-    /// ACL categories derived from flags and group.
+    /// Redis's ACL category table order, which COMMAND INFO follows.
+    static let aclCategoryOrder = ["keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
+                                   "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
+                                   "dangerous", "connection", "transaction", "scripting"]
+
+    /// ACL categories (with `@`): the explicit ones, the group's, and those
+    /// implied by flags as Redis derives them, in Redis's table order.
     public var aclCategories: [String] {
-        var cats: [String] = []
-        if flags.contains(.write) { cats.append("write") }
-        if flags.contains(.readonly) && group != .scripting { cats.append("read") }
-        if flags.contains(.admin) { cats.append("admin"); cats.append("dangerous") }
-        if flags.contains(.pubsub) && group != .pubsub { cats.append("pubsub") }
-        if let g = group.aclCategory { cats.append(g) }
-        cats.append(flags.contains(.fast) ? "fast" : "slow")
-        if flags.contains(.blocking) { cats.append("blocking") }
-        return cats.map { "@" + $0 }
+        var cats = Set(extraACLCategories)
+        // A container (CONFIG, CLIENT...) has only what its flags imply; its subcommands carry the group.
+        if subcommands.isEmpty, let g = group.aclCategory { cats.insert(g) }
+        if flags.contains(.write) { cats.insert("write") }
+        if flags.contains(.readonly) && !cats.contains("scripting") { cats.insert("read") }
+        if flags.contains(.admin) { cats.insert("admin"); cats.insert("dangerous") }
+        if flags.contains(.pubsub) { cats.insert("pubsub") }
+        if flags.contains(.fast) { cats.insert("fast") }
+        if flags.contains(.blocking) { cats.insert("blocking") }
+        if !cats.contains("fast") { cats.insert("slow") }
+        return Self.aclCategoryOrder.filter { cats.contains($0) }.map { "@" + $0 }
+    }
+
+    /// The key specifications COMMAND INFO reports: the explicit ones, else
+    /// one derived from the legacy range (read-only commands read their keys,
+    /// others update them).
+    public var effectiveKeySpecs: [CommandKeySpec] {
+        if let explicitKeySpecs { return explicitKeySpecs }
+        guard case .range(let first, let last, let step) = keys, first > 0 else { return [] }
+        let flagNames = flags.contains(.readonly) ? ["RO", "access"] : flags.contains(.write) ? ["RW", "update"] : ["RO"]
+        return [CommandKeySpec(flags: flagNames, .index(first), .range(lastKey: last < 0 ? last : last - first, step: step, limit: 0))]
+    }
+
+    /// Keys of the command line `args` (name included) with their key-spec
+    /// flags, as COMMAND GETKEYSANDFLAGS reports them; nil when they cannot
+    /// be determined (an unknown spec or a bad key count).
+    public func keysWithFlags(_ args: [[UInt8]], finder: ((CommandSpec, [[UInt8]]) -> [Int]?)? = nil) -> [(Int, [String])]? {
+        let specs = effectiveKeySpecs
+        let resolvable = !specs.isEmpty && specs.allSatisfy {
+            if case .unknown = $0.beginSearch { return false }
+            if case .unknown = $0.findKeys { return false }
+            return true
+        }
+        if resolvable && (keyFinder == nil || explicitKeySpecs != nil) {
+            var out: [(Int, [String])] = []
+            for spec in specs {
+                guard let positions = spec.keyPositions(args) else { return nil }
+                for p in positions { out.append((p, spec.flags)) }
+            }
+            return out
+        }
+        guard let positions = finder?(self, args) else { return nil }
+        let flagNames = specs.first?.flags ?? (flags.contains(.readonly) ? ["RO", "access"] : ["RW", "update"])
+        return positions.map { ($0, flagNames) }
     }
 
     /// Finds a subcommand by (case-insensitive) name.

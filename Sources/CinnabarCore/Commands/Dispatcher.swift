@@ -13,21 +13,43 @@ extension Server {
     /// transaction and subscription context), then queues or runs it.
     public func processCommand(_ c: Client) {
         guard c.argc > 0 else { return }
+        let mark = c.reply.count
+        dispatch(c)
+        // CLIENT REPLY OFF/SKIP: whatever this command wrote is dropped.
+        let replyFlags: ClientFlags = [.replyOff, .replySkip, .replySkipNext]
+        if !c.flags.isDisjoint(with: replyFlags) {
+            if !c.flags.isDisjoint(with: [.replyOff, .replySkip]) && c.reply.count >= mark { c.reply.truncate(to: mark) }
+            c.flags.remove(.replySkip)
+            if c.flags.contains(.replySkipNext) {
+                c.flags.remove(.replySkipNext)
+                c.flags.insert(.replySkip)
+            }
+        }
+    }
+
+    private func dispatch(_ c: Client) {
         c.commandFailed = false
         guard var cmd = commands.lookup(c.arg(0)) else {
+            c.lastCommandID = -1
             let args = (1..<c.argc).map { c.argString($0) }
             reject(c, nil, .unknownCommand(name: c.argString(0), args: args))
             return
         }
         if !cmd.subcommands.isEmpty && c.argc >= 2 {
             guard let sub = cmd.subcommand(c.arg(1)) else {
+                c.lastCommandID = -1
                 reject(c, nil, .unknownSubcommand(name: c.argString(1), command: cmd.name))
                 return
             }
             cmd = sub
         }
+        c.lastCommandID = cmd.id
         guard cmd.arityMatches(c.argc), cmd.handler != nil else {
             reject(c, cmd, .wrongArity(command: cmd.fullName))
+            return
+        }
+        if cmd.flags.contains(.protected) && !protectedCommandAllowed(c) {
+            reject(c, cmd, .protectedCommand(command: cmd.name.uppercased(), option: "enable-\(cmd.name)-command"))
             return
         }
         if c.needsAuth && !cmd.flags.contains(.noAuth) {
@@ -47,6 +69,10 @@ extension Server {
             reject(c, cmd, error)
             return
         }
+        if mustPostpone(c, cmd) {
+            postpone(c)
+            return
+        }
         if inMulti && !transactionControl.contains(cmd.name) {
             let queued = OwnedCommand(copying: c)
             c.multiQueue.append(queued)
@@ -55,6 +81,21 @@ extension Server {
             return
         }
         call(c, cmd)
+    }
+
+    /// `enable-debug-command`: `yes` allows everyone, `local` only loopback
+    /// connections, `no` nobody.
+    private func protectedCommandAllowed(_ c: Client) -> Bool {
+        switch c.context.config.enableDebugCommand {
+        case "yes": return true
+        case "local": return !c.flags.contains(.fake) && Self.isLoopbackAddress(c.peerAddress)
+        default: return false
+        }
+    }
+
+    /// True for `127.x.x.x:port` and `[::1]:port` peers.
+    static func isLoopbackAddress(_ addr: String) -> Bool {
+        addr.hasPrefix("127.") || addr.hasPrefix("[::1]:")
     }
 
     /// Replies with a pre-execution error; inside MULTI it also dooms the transaction.
@@ -104,6 +145,7 @@ extension Server {
             }
         }
         if !c.flags.contains(.script) { c.now = Sys.unixMillis() }
+        c.clearRedactions()
         let prevDirty = dirty.load(ordering: .relaxed)
         let start = Sys.monotonicNanos()
         c.currentCommand = cmd
@@ -114,10 +156,12 @@ extension Server {
         if single >= 0 { keyspace.unlock(single) }
         if lockedAll { keyspace.unlockAll() }
         if !many.isEmpty { many.withUnsafeBufferPointer { keyspace.unlock(sorted: $0) } }
-        let micros = Int((Sys.monotonicNanos() - start) / 1000)
+        let nanos = Sys.monotonicNanos() - start
+        let micros = Int(nanos / 1000)
         c.currentCommand = nil
         if !blockedNow {
             let stats = ctx.stats
+            if ctx.config.latencyTracking { stats.recordLatency(cmd.id, nanos: nanos) }
             stats.commandsProcessed += 1
             stats.calls[cmd.id] += 1
             stats.micros[cmd.id] += micros

@@ -22,6 +22,14 @@ public struct ClientFlags: OptionSet, Sendable {
     public static let closeASAP = ClientFlags(rawValue: 1 << 11)
     /// Replies are discarded (AOF loading).
     public static let discardReplies = ClientFlags(rawValue: 1 << 12)
+    /// CLIENT REPLY OFF: every reply is dropped until CLIENT REPLY ON.
+    public static let replyOff = ClientFlags(rawValue: 1 << 13)
+    /// CLIENT REPLY SKIP was just run: the next command's reply is dropped.
+    public static let replySkipNext = ClientFlags(rawValue: 1 << 14)
+    /// The reply of the command being run is dropped (set from `replySkipNext`).
+    public static let replySkip = ClientFlags(rawValue: 1 << 15)
+    /// Held by CLIENT PAUSE: the command in `postponedCommand` runs when the pause ends.
+    public static let postponed = ClientFlags(rawValue: 1 << 16)
 }
 
 /// A command's arguments copied out of a connection's buffers (queued in
@@ -118,10 +126,30 @@ public final class Client: EventHandler {
     /// the command as called when it changed data.
     public var propagateAs: [[[UInt8]]]?
 
+    /// Argument indices of the current command that MONITOR and SLOWLOG show
+    /// as `(redacted)` (passwords of AUTH, HELLO AUTH, CONFIG SET requirepass...).
+    public private(set) var redactedArguments: [Int] = []
+
+    /// Pub/sub subscription counts (CLIENT LIST `sub`, `psub`, `ssub`),
+    /// maintained by the pub/sub module.
+    public var channelSubscriptions = 0
+    public var patternSubscriptions = 0
+    public var shardChannelSubscriptions = 0
+
     /// Commands queued by MULTI.
-    public var multiQueue: [OwnedCommand] = []
+    public var multiQueue: [OwnedCommand] = [] {
+        didSet { queuedCommandCount = multiQueue.count }
+    }
+    /// `multiQueue.count` as a plain word, for CLIENT LIST on other threads
+    /// (reading the array itself there could race with its reallocation).
+    public private(set) var queuedCommandCount = 0
     /// Bytes of queued commands (CLIENT LIST multi-mem).
     public var multiBytes = 0
+
+    /// Where the batch of commands being processed started in the query buffer.
+    private var batchStart = 0
+    /// The command CLIENT PAUSE held back (see `ClientFlags.postponed`).
+    var postponedCommand: OwnedCommand?
 
     var pendingWrite = false
     public private(set) var closed = false
@@ -204,6 +232,27 @@ public final class Client: EventHandler {
 
     /// All arguments copied (MONITOR, SLOWLOG, MULTI queue).
     public var arguments: [[UInt8]] { (0..<argc).map { Array(arg($0)) } }
+
+    /// Hides argument `i` of the current command from MONITOR and SLOWLOG.
+    public func redactArgument(_ i: Int) {
+        if !redactedArguments.contains(i) { redactedArguments.append(i) }
+    }
+
+    /// Forgets redactions (each command starts with none).
+    @inline(__always)
+    func clearRedactions() {
+        if !redactedArguments.isEmpty { redactedArguments.removeAll(keepingCapacity: true) }
+    }
+
+    private static let redactedText: StaticString = "(redacted)"
+
+    /// Argument `i` as MONITOR and SLOWLOG show it: `(redacted)` when hidden.
+    public func loggedArgument(_ i: Int) -> Bytes {
+        if !redactedArguments.isEmpty && redactedArguments.contains(i) {
+            return Bytes(start: Self.redactedText.utf8Start, count: Self.redactedText.utf8CodeUnitCount)
+        }
+        return arg(i)
+    }
 
     private func ensureArgCapacity(_ n: Int) {
         if n <= argCapacity { return }
@@ -292,7 +341,13 @@ public final class Client: EventHandler {
     public func replyError(_ text: String) {
         reply.error(text)
         commandFailed = true
-        context?.stats.countError(text.prefix { $0 != " " })
+        // Like Redis, the code is the first word if a space comes within 31 bytes, else ERR.
+        let head = text.utf8.prefix(31)
+        if let space = head.firstIndex(of: 32) {
+            context?.stats.countError(Substring(text.utf8[..<space]))
+        } else {
+            context?.stats.countError("ERR")
+        }
     }
 
     /// The selected database at the command's clock.
@@ -354,6 +409,7 @@ public final class Client: EventHandler {
             return
         }
         query.commit(n)
+        context.stats.readsProcessed += 1
         context.stats.netInputBytes += n
         lastInteraction = context.server.cachedMillis
         if query.available > context.config.clientQueryBufferLimit {
@@ -370,7 +426,8 @@ public final class Client: EventHandler {
         if processing { return }
         processing = true
         defer { processing = false }
-        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) {
+        batchStart = query.start
+        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) && !flags.contains(.postponed) {
             if reply.pending > Self.outputBackpressure {
                 pauseReading()
                 break
@@ -395,6 +452,7 @@ public final class Client: EventHandler {
         if reply.pending > 0 || flags.contains(.closeAfterReply) { scheduleWrite() }
     }
 
+
     /// Queues this client's output for the pre-sleep flush.
     @inline(__always)
     public func scheduleWrite() {
@@ -406,6 +464,7 @@ public final class Client: EventHandler {
     /// Writes as much pending output as the socket takes.
     func flush() {
         guard !closed, !flags.contains(.fake) else { return }
+        if reply.pending > 0 { context.stats.writesProcessed += 1 }
         while reply.pending > 0 {
             let pb = reply.pendingBytes
             let written: Int?
@@ -483,8 +542,9 @@ public final class Client: EventHandler {
         server.clientClosed(self)
     }
 
-    /// Bytes held by the query buffer (CLIENT LIST qbuf).
-    public var queryBufferLength: Int { query.available }
+    /// Bytes held by the query buffer (CLIENT LIST qbuf): while commands run,
+    /// the whole batch read from the socket, as Redis trims it only afterwards.
+    public var queryBufferLength: Int { processing ? query.end - batchStart : query.available }
     public var queryBufferFree: Int { query.allocatedSize - query.end }
     /// Argument bytes of the command being parsed or executed.
     public var argvMemory: Int { parser.argvBytes }

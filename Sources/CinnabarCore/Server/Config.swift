@@ -46,10 +46,17 @@ public struct ServerConfig {
     public var slowlogMaxLen = 128
     public var luaMemoryLimit = 256 * 1024 * 1024
     public var enableDebugCommand = "no"
+    /// Per-command latency histograms for INFO latencystats (`latency-tracking`).
+    public var latencyTracking = true
+    /// Percentiles INFO latencystats reports (`latency-tracking-info-percentiles`).
+    public var latencyPercentiles: [Double] = [50, 99, 99.9]
+    /// `shutdown-on-sigint` / `shutdown-on-sigterm`: words among save, nosave, now, force; empty is `default`.
+    public var shutdownOnSigint: [String] = []
+    public var shutdownOnSigterm: [String] = []
     public var activeExpireEnabled = true
     public var listMaxListpackSize = -2
     public var listCompressDepth = 0
-    public var hashMaxListpackEntries = 128
+    public var hashMaxListpackEntries = 512
     public var hashMaxListpackValue = 64
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
@@ -62,102 +69,6 @@ public struct ServerConfig {
     public var extras: [String: String] = [:]
 
     public init() {}
-}
-
-/// A configuration directive: its names, whether CONFIG SET may change it, and how its value reads and writes.
-public struct ConfigParameter {
-    public let name: String
-    public let alias: String?
-    public let mutable: Bool
-    /// Directive takes several words (`save`, `bind`, `client-output-buffer-limit`).
-    public let multiArg: Bool
-    /// Value hidden from CONFIG GET output in logs (requirepass).
-    public let sensitive: Bool
-    let get: (ServerConfig) -> String
-    /// Parses and stores; returns Redis's error text on a bad value.
-    let set: (inout ServerConfig, [String]) -> String?
-
-    init(_ name: String, alias: String? = nil, mutable: Bool = true, multiArg: Bool = false, sensitive: Bool = false,
-         get: @escaping (ServerConfig) -> String, set: @escaping (inout ServerConfig, [String]) -> String?) {
-        self.name = name
-        self.alias = alias
-        self.mutable = mutable
-        self.multiArg = multiArg
-        self.sensitive = sensitive
-        self.get = get
-        self.set = set
-    }
-}
-
-extension ConfigParameter {
-    static func bool(_ name: String, _ kp: WritableKeyPath<ServerConfig, Bool>, alias: String? = nil, mutable: Bool = true) -> ConfigParameter {
-        ConfigParameter(name, alias: alias, mutable: mutable, get: { $0[keyPath: kp] ? "yes" : "no" }, set: { c, a in
-            guard let v = ConfigParser.parseBool(a[0]) else { return "argument must be 'yes' or 'no'" }
-            c[keyPath: kp] = v
-            return nil
-        })
-    }
-
-    static func int(_ name: String, _ kp: WritableKeyPath<ServerConfig, Int>, _ range: ClosedRange<Int>, alias: String? = nil,
-                    mutable: Bool = true, memory: Bool = false) -> ConfigParameter {
-        ConfigParameter(name, alias: alias, mutable: mutable, get: { String($0[keyPath: kp]) }, set: { c, a in
-            switch ConfigParser.parseNumber(a[0], memory: memory, range: range) {
-            case .success(let v): c[keyPath: kp] = v; return nil
-            case .failure(let e): return e.message
-            }
-        })
-    }
-
-    static func string(_ name: String, _ kp: WritableKeyPath<ServerConfig, String>, alias: String? = nil, mutable: Bool = true,
-                       sensitive: Bool = false, validate: ((String) -> String?)? = nil) -> ConfigParameter {
-        ConfigParameter(name, alias: alias, mutable: mutable, sensitive: sensitive, get: { $0[keyPath: kp] }, set: { c, a in
-            if let e = validate?(a[0]) { return e }
-            c[keyPath: kp] = a[0]
-            return nil
-        })
-    }
-
-    static func choice(_ name: String, _ kp: WritableKeyPath<ServerConfig, String>, _ options: [String], alias: String? = nil,
-                       mutable: Bool = true) -> ConfigParameter {
-        ConfigParameter(name, alias: alias, mutable: mutable, get: { $0[keyPath: kp] }, set: { c, a in
-            let v = a[0].lowercased()
-            guard options.contains(v) else { return "argument(s) must be one of the following: " + options.joined(separator: ", ") }
-            c[keyPath: kp] = v
-            return nil
-        })
-    }
-
-    /// A Redis setting stored for CONFIG GET/SET compatibility only.
-    static func inert(_ name: String, alias: String? = nil, mutable: Bool = true, _ kind: InertKind, _ def: String) -> ConfigParameter {
-        ConfigParameter(name, alias: alias, mutable: mutable, get: { $0.extras[name] ?? def }, set: { c, a in
-            let v = a[0]
-            switch kind {
-            case .bool:
-                guard let b = ConfigParser.parseBool(v) else { return "argument must be 'yes' or 'no'" }
-                c.extras[name] = b ? "yes" : "no"
-            case .int(let r, let memory):
-                switch ConfigParser.parseNumber(v, memory: memory, range: r) {
-                case .success(let n): c.extras[name] = String(n)
-                case .failure(let e): return e.message
-                }
-            case .choice(let options):
-                guard options.contains(v.lowercased()) else {
-                    return "argument(s) must be one of the following: " + options.joined(separator: ", ")
-                }
-                c.extras[name] = v.lowercased()
-            case .string:
-                c.extras[name] = v
-            }
-            return nil
-        })
-    }
-
-    enum InertKind {
-        case bool
-        case int(ClosedRange<Int>, memory: Bool)
-        case choice([String])
-        case string
-    }
 }
 
 /// Parses and validates configuration text with Redis's rules and messages.
@@ -183,7 +94,9 @@ public enum ConfigParser {
             digits = lower.dropLast(u.count)
             break
         }
-        guard !digits.isEmpty, digits.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(digits) else { return nil }
+        // As in Redis, an empty number reads as zero ("" and "gb" are 0).
+        if digits.isEmpty { return 0 }
+        guard digits.allSatisfy({ $0.isASCII && $0.isNumber }), let v = Int(digits) else { return nil }
         let (r, o) = v.multipliedReportingOverflow(by: mul)
         return o ? nil : r
     }

@@ -43,7 +43,7 @@ public final class SlowLog: @unchecked Sendable {
         var args: [[UInt8]] = []
         let shown = argc > 32 ? 31 : argc
         for i in 0..<shown {
-            let a = c.arg(i)
+            let a = c.loggedArgument(i)
             if a.count > 128 {
                 args.append(Array(a.prefix(128)) + Array("... (\(a.count - 128) more bytes)".utf8))
             } else {
@@ -107,7 +107,7 @@ public final class MonitorFeed: @unchecked Sendable {
         line += "\(us / 1_000_000).\(fracText) "
         let origin = c.flags.contains(.script) ? "lua" : (c.flags.contains(.fake) ? "" : c.peerAddress)
         line += "[\(db) \(origin)]"
-        for i in 0..<c.argc { line += " " + quotedRepr(c.arg(i)) }
+        for i in 0..<c.argc { line += " " + quotedRepr(c.loggedArgument(i)) }
         line += "\r\n"
         let bytes = Array(line.utf8)
         let targets = lock.withLock { clients }

@@ -14,6 +14,9 @@ public final class LoopStats {
     public var keyspaceMisses = 0
     public var totalErrorReplies = 0
     public var unexpectedErrorReplies = 0
+    /// Socket reads and write passes that moved bytes (INFO total_reads/writes_processed).
+    public var readsProcessed = 0
+    public var writesProcessed = 0
     /// Per command id: calls, microseconds, rejected calls, failed calls.
     public let calls: UnsafeMutablePointer<Int>
     public let micros: UnsafeMutablePointer<Int>
@@ -22,6 +25,9 @@ public final class LoopStats {
     let commandCount: Int
     /// Error replies by code (`ERR`, `WRONGTYPE`...); guarded by `errorLock`.
     var errorCounts: [String: Int] = [:]
+
+    /// A copy of the error counts, safe from any thread.
+    public var errorCountsSnapshot: [String: Int] { errorLock.withLock { errorCounts } }
     let errorLock = Lock()
 
     init(commandCount: Int) {
@@ -30,11 +36,15 @@ public final class LoopStats {
         micros = .allocate(capacity: commandCount)
         rejected = .allocate(capacity: commandCount)
         failed = .allocate(capacity: commandCount)
+        latencies = .allocate(capacity: commandCount)
+        latencies.initialize(repeating: nil, count: commandCount)
         resetCommandStats()
     }
 
     deinit {
         calls.deallocate(); micros.deallocate(); rejected.deallocate(); failed.deallocate()
+        latencies.deinitialize(count: commandCount)
+        latencies.deallocate()
     }
 
     func resetCommandStats() {
@@ -45,7 +55,7 @@ public final class LoopStats {
     }
 
     /// CONFIG RESETSTAT.
-    func reset() {
+    public func reset() {
         commandsProcessed = 0
         connectionsReceived = 0
         rejectedConnections = 0
@@ -55,8 +65,33 @@ public final class LoopStats {
         keyspaceMisses = 0
         totalErrorReplies = 0
         unexpectedErrorReplies = 0
+        readsProcessed = 0
+        writesProcessed = 0
+        for i in 0..<commandCount { latencies[i]?.reset() }
         resetCommandStats()
         errorLock.withLock { errorCounts = [:] }
+    }
+
+    /// Latency histograms by command id, created on first use and kept (reset
+    /// in place) so readers on other threads never see one freed.
+    private let latencies: UnsafeMutablePointer<LatencyHistogram?>
+
+    /// Records one execution of command `id` taking `nanos`.
+    @inline(__always)
+    func recordLatency(_ id: Int, nanos: Int64) {
+        if let h = latencies[id] {
+            h.record(nanos: nanos)
+        } else {
+            let h = LatencyHistogram()
+            h.record(nanos: nanos)
+            latencies[id] = h
+        }
+    }
+
+    /// Command `id`'s histogram, if it ran since the last reset. Read by INFO
+    /// from other threads: counts may be slightly stale.
+    func latency(_ id: Int) -> LatencyHistogram? {
+        id < commandCount ? latencies[id] : nil
     }
 
     func countError(_ code: Substring) {

@@ -12,10 +12,20 @@ public enum ServerInfo {
 
 /// Hooks that modules built on the core (scripting, persistence) install.
 public protocol ServerExtension: AnyObject {
-    /// Lines added to INFO sections, by section name (lowercase).
+    /// `field:value` lines for the INFO section named `section` (lowercase:
+    /// `server`, `memory`, `persistence`, `stats`, `modules`...). A line whose
+    /// field the core already prints replaces the core's value in place (the
+    /// persistence module reports `rdb_last_save_time` this way); other
+    /// lines are appended to the section.
     func infoLines(section: String) -> [String]
     /// Called once when the server stops.
     func shutdown()
+    /// CONFIG RESETSTAT: clear the module's own counters.
+    func resetStats()
+}
+
+extension ServerExtension {
+    public func resetStats() {}
 }
 
 /// The server: configuration, keyspace, command table, event loops and the
@@ -28,6 +38,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     public private(set) var contexts: [LoopContext] = []
     private var listeners: [Int32] = []
     private var acceptors: [Acceptor] = []
+    /// Guards `listeners`, `port` and `boundAddresses` against concurrent CONFIG SET.
+    private let listenerLock = Lock()
+    private var listening = false
+    private lazy var boundAddresses: [String] = config.snapshot.bind
     /// TCP port actually bound (differs from the configuration when it asked for 0).
     public private(set) var port = 0
     public let startTimeMs = Sys.unixMillis()
@@ -45,8 +59,25 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     private let cachedTime = Atomic<Int64>(Sys.unixMillis())
     public let slowlog = SlowLog()
     public let monitors = MonitorFeed()
+    /// Sampled rates and memory peaks for INFO.
+    public let metrics = ServerMetrics()
+    /// CLIENT PAUSE state.
+    public let clientPause = ClientPause()
     /// Installed by modules (scripting, persistence).
     public var extensions: [ServerExtension] = []
+    /// CONFIG SET side effects installed by modules, by directive name (the
+    /// persistence module starts or stops the AOF on `appendonly`). Called
+    /// with the candidate configuration when the value changed; a returned
+    /// error text rolls the whole CONFIG SET back (the applier is then called
+    /// again with the previous configuration).
+    public var configAppliers: [String: (Server, ServerConfig) -> String?] = [:]
+    /// DEBUG subcommands installed by modules, by lowercase name (`reload`,
+    /// `loadaof`, `digest`...). A handler gets the whole DEBUG command line
+    /// and checks its own arguments; it runs holding every shard.
+    public var debugSubcommands: [String: CommandHandler] = [:]
+    /// Bytes a value takes in an RDB file (DEBUG OBJECT `serializedlength`),
+    /// installed by the persistence module.
+    public var serializedLength: ((Entry) -> Int)?
     /// Called by SHUTDOWN and signals before exiting; returns false to refuse (a failed save).
     public var shutdownHandler: ((_ save: Bool?) -> Bool)?
     /// Where the process stops: true once every loop has returned.
@@ -87,8 +118,17 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
                 ctx.refreshConfig()
             }
             loop.beforeSleep.append { [unowned ctx] in ctx.flushPendingWrites() }
-            let period = Int64(max(1, 1000 / max(1, cfg.hz)))
-            loop.schedule(afterMillis: period, repeating: true) { [unowned self, unowned ctx] in self.cron(ctx) }
+            scheduleCron(ctx, hz: cfg.hz)
+        }
+        metrics.markStartup()
+    }
+
+    /// Runs `cron` `hz` times a second, re-reading `hz` each time so CONFIG SET hz takes effect.
+    private func scheduleCron(_ ctx: LoopContext, hz: Int) {
+        let period = Int64(max(1, 1000 / max(1, hz)))
+        ctx.loop.schedule(afterMillis: period) { [unowned self, unowned ctx] in
+            self.cron(ctx)
+            self.scheduleCron(ctx, hz: ctx.config.hz)
         }
     }
 
@@ -96,30 +136,85 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     public func listen() throws(SystemError) {
         let cfg = config.snapshot
         let loopCount = contexts.count
-        var bound = 0
-        var lastError = SystemError("bind", EADDRNOTAVAIL)
-        for addr in cfg.bind {
-            let optional = addr.hasPrefix("-")
-            let host = optional ? String(addr.dropFirst()) : addr
-            do {
-                let fd = try Sys.listen(host: host, port: port == 0 ? cfg.port : port, backlog: Int32(cfg.tcpBacklog))
-                if port == 0 { port = Sys.localPort(fd) }
-                listeners.append(fd)
-                bound += 1
-            } catch {
-                lastError = error
-                if optional && (error.code == EAFNOSUPPORT || error.code == EADDRNOTAVAIL || error.code == EPROTONOSUPPORT) { continue }
-                log.log(.warning, "Warning: Could not create server TCP listening socket \(host):\(cfg.port): \(error)")
-                throw error
-            }
+        let (fds, actual) = try openListeners(addresses: cfg.bind, port: port == 0 ? cfg.port : port, backlog: cfg.tcpBacklog)
+        listenerLock.withLock {
+            port = actual
+            listeners = fds
+            listening = true
         }
-        guard bound > 0 else { throw lastError }
-        for fd in listeners {
+        for fd in fds {
             let a = Acceptor(fd: fd, server: self)
             acceptors.append(a)
             try contexts[0].loop.register(fd, a)
         }
         log.log(.notice, "Cinnabar \(ServerInfo.version) (Redis \(ServerInfo.redisVersion) compatible) starting, pid=\(getpid()), port=\(port), \(loopCount) event loop(s), \(keyspace.shards.count) shard(s)")
+    }
+
+    /// Opens a listening socket per address; all or nothing. Port 0 picks a free port.
+    private func openListeners(addresses: [String], port wanted: Int, backlog: Int) throws(SystemError) -> ([Int32], Int) {
+        var fds: [Int32] = []
+        var actual = wanted
+        var lastError = SystemError("bind", EADDRNOTAVAIL)
+        for addr in addresses {
+            let optional = addr.hasPrefix("-")
+            let host = optional ? String(addr.dropFirst()) : addr
+            do {
+                let fd = try Sys.listen(host: host, port: actual, backlog: Int32(backlog))
+                if actual == 0 { actual = Sys.localPort(fd) }
+                fds.append(fd)
+            } catch {
+                lastError = error
+                if optional && (error.code == EAFNOSUPPORT || error.code == EADDRNOTAVAIL || error.code == EPROTONOSUPPORT) { continue }
+                log.log(.warning, "Warning: Could not create server TCP listening socket \(host):\(wanted): \(error)")
+                for fd in fds { Sys.close(fd) }
+                throw error
+            }
+        }
+        guard !fds.isEmpty else { throw lastError }
+        return (fds, actual)
+    }
+
+    /// CONFIG SET port/bind: listens on `addresses` at `port` instead of the
+    /// current sockets. A new port is bound before the old sockets close; new
+    /// addresses on the same port replace the old ones, which are restored if
+    /// binding fails. Returns nil on success or a description of the failure.
+    /// Without listening sockets (in-process tests) only the setting changes.
+    public func rebind(addresses: [String], port newPort: Int) -> String? {
+        listenerLock.withLock { () -> String? in
+            guard listening else { return nil }
+            if addresses == boundAddresses && newPort == port { return nil }
+            let backlog = config.snapshot.tcpBacklog
+            let old = listeners
+            var opened: ([Int32], Int)
+            if newPort != port {
+                do { opened = try openListeners(addresses: addresses, port: newPort, backlog: backlog) } catch { return "\(error)" }
+                for fd in old { Sys.close(fd) }
+            } else {
+                for fd in old { Sys.close(fd) }
+                do {
+                    opened = try openListeners(addresses: addresses, port: newPort, backlog: backlog)
+                } catch {
+                    let failure = "\(error)"
+                    if let restored = try? openListeners(addresses: boundAddresses, port: port, backlog: backlog) {
+                        install(restored.0)
+                    }
+                    return failure
+                }
+            }
+            boundAddresses = addresses
+            port = opened.1
+            install(opened.0)
+            return nil
+        }
+    }
+
+    /// Replaces the accepting sockets; registration happens on loop 0, which owns them.
+    private func install(_ fds: [Int32]) {
+        listeners = fds
+        contexts[0].loop.execute { [unowned self] in
+            self.acceptors = fds.map { Acceptor(fd: $0, server: self) }
+            for a in self.acceptors { try? self.contexts[0].loop.register(a.fd, a) }
+        }
     }
 
     /// Runs loop 0 on the calling thread and the others on new threads; returns after shutdown.
@@ -145,8 +240,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     }
 
     private func finishStop() {
-        for fd in listeners { Sys.close(fd) }
-        listeners.removeAll()
+        listenerLock.withLock {
+            for fd in listeners { Sys.close(fd) }
+            listeners.removeAll()
+        }
         for ext in extensions { ext.shutdown() }
         finishedCondition.lock.withLock {
             finished = true
@@ -177,13 +274,16 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 
     /// SHUTDOWN and signals: saves when asked (`save == true`) or when save
     /// points are configured (`save == nil`), then stops. Returns false when
-    /// saving failed and the server keeps running.
+    /// saving failed and the server keeps running, unless `force` stops it anyway.
     @discardableResult
-    public func shutdown(save: Bool?) -> Bool {
+    public func shutdown(save: Bool?, force: Bool = false) -> Bool {
         log.log(.warning, "User requested shutdown...")
         if let handler = shutdownHandler, !handler(save) {
-            log.log(.warning, "Errors trying to shut down the server. Check the logs for more information.")
-            return false
+            if !force {
+                log.log(.warning, "Errors trying to shut down the server. Check the logs for more information.")
+                return false
+            }
+            log.log(.warning, "Error trying to save the DB, exiting anyway because of the FORCE flag.")
         }
         log.log(.warning, "Cinnabar is now ready to exit, bye bye...")
         stop()
@@ -323,7 +423,8 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         Clock.refresh()
         let loops = contexts.count
         let now = Sys.unixMillis()
-        if ctx.config.activeExpireEnabled {
+        // Keys do not expire in the background while clients are paused.
+        if ctx.config.activeExpireEnabled && !clientPause.isPaused(now: now) {
             // Like Redis: 25% of each cron period (2 points more per effort
             // step), shared by the shards this loop looks after.
             let effort = Int(ctx.config.extras["active-expire-effort"] ?? "") ?? 1
@@ -349,6 +450,15 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
                     && now - $0.lastInteraction > Int64(timeout) * 1000
             }
             for c in idle { c.close() }
+        }
+        if ctx.loop.index == 0 {
+            var commands = 0, netIn = 0, netOut = 0
+            for c in contexts {
+                commands += c.stats.commandsProcessed
+                netIn += c.stats.netInputBytes
+                netOut += c.stats.netOutputBytes
+            }
+            metrics.sample(commands: commands, netInput: netIn, netOutput: netOut, now: now)
         }
         for hook in cronHooks { hook(ctx) }
     }
@@ -416,9 +526,13 @@ final class SignalHandler: EventHandler {
         var info = signalfd_siginfo()
         let n = read(fd, &info, MemoryLayout<signalfd_siginfo>.size)
         guard n == MemoryLayout<signalfd_siginfo>.size else { return }
-        let name = info.ssi_signo == UInt32(SIGINT) ? "SIGINT" : "SIGTERM"
-        server.log.log(.warning, "Received \(name) scheduling shutdown...")
-        if !server.shutdown(save: nil) {
+        let isInt = info.ssi_signo == UInt32(SIGINT)
+        server.log.log(.warning, "Received \(isInt ? "SIGINT" : "SIGTERM") scheduling shutdown...")
+        // shutdown-on-sigint / shutdown-on-sigterm choose saving and forcing.
+        let cfg = server.config.snapshot
+        let words = isInt ? cfg.shutdownOnSigint : cfg.shutdownOnSigterm
+        let save: Bool? = words.contains("save") ? true : words.contains("nosave") ? false : nil
+        if !server.shutdown(save: save, force: words.contains("force")) {
             server.log.log(.warning, "Shutdown failed; the server keeps running.")
         }
     }
