@@ -258,9 +258,13 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         }
     }
 
+    /// Run first when the server stops (a busy script is killed so its loop can exit).
+    public var stopHooks: [() -> Void] = []
+
     /// Stops every loop after the current iteration. Thread-safe.
     public func stop() {
         if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
+        for hook in stopHooks { hook() }
         for ctx in contexts {
             ctx.loop.execute { [unowned ctx] in
                 ctx.flushPendingWrites()
