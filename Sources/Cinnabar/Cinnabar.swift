@@ -8,7 +8,7 @@ public enum Cinnabar {
     /// A server for `config`, with all modules installed; not yet started.
     public static func makeServer(config: ServerConfig, configFile: String? = nil) -> Server {
         let scripting = EngineBox()
-        let families = CoreCommands.families + [ScriptingCommands.all(scripting)]
+        let families = CoreCommands.families + [ScriptingCommands.all(scripting), FunctionCommands.all(scripting)]
         let server = Server(config: config, configFile: configFile, families: families)
         let engine = ScriptEngine(server: server)
         scripting.engine = engine

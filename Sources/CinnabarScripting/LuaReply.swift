@@ -2,6 +2,9 @@ import CinnabarCore
 import CinnabarLua
 import Glibc
 
+/// Redis's Lua C-stack limit (LUAI_MAXCSTACK), which bounds reply nesting.
+let luaMaxCStack: Int32 = 8000
+
 /// Conversions between RESP replies and Lua values, with Redis 7.0's rules.
 enum LuaReply {
     // MARK: RESP → Lua
@@ -132,7 +135,9 @@ enum LuaReply {
     /// booleans convert).
     static func write(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion) {
         let L = vm.L
-        guard lua_checkstack(L, 4) != 0 else {
+        // Redis's Lua refuses to grow the C stack past LUAI_MAXCSTACK (8000
+        // slots), which bounds nesting (self-referencing tables included).
+        guard lua_gettop(L) + 4 <= luaMaxCStack, lua_checkstack(L, 4) != 0 else {
             out.error("ERR reached lua stack limit")
             lua_settop(L, -2)
             return

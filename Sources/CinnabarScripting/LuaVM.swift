@@ -50,6 +50,8 @@ final class LuaVM {
     private(set) var errorHandlerRef: Int32 = 0
     /// The read-only globals proxy scripts see as their environment.
     private(set) var sandboxRef: Int32 = 0
+    /// Functions states only: switches the sandbox between the FUNCTION LOAD view and the run-time view.
+    private(set) var switchRef: Int32 = 0
     /// The owner (set by the engine) for callbacks from Lua.
     unowned(unsafe) var context: ScriptRunner!
 
@@ -82,7 +84,8 @@ final class LuaVM {
     /// enough to switch the compiler on), installs `api` functions, and runs
     /// the sandbox bootstrap. `jitOn` false keeps the compiler off (when the
     /// LuaJIT build cannot interrupt compiled code).
-    func setUp(redisTable: (LuaVM) -> Void, extraLibraries: [(String, cinnabar_swift_fn)], jitOn: Bool, bootstrap: String) {
+    func setUp(redisTable: (LuaVM) -> Void, extraLibraries: [(String, cinnabar_swift_fn)], jitOn: Bool, bootstrap: String,
+               loadTable: ((LuaVM) -> Void)? = nil) {
         allocator.vm = self
         lua_atpanic(L) { L in
             var len = 0
@@ -122,12 +125,18 @@ final class LuaVM {
         cinnabar_newtable(L)
         scriptsRef = luaL_ref(L, cinnabar_registryindex())
 
-        // The bootstrap returns (sandbox globals, error handler).
+        if let loadTable {
+            cinnabar_newtable(L)
+            loadTable(self)
+            cinnabar_setglobal(L, "__loadredis")
+        }
+        // The bootstrap returns (sandbox globals, error handler[, view switch]).
         guard luaL_loadbuffer(L, bootstrap, bootstrap.utf8.count, "=sandbox") == 0,
-              cinnabar_pcall(L, 0, 2, 0) == 0 else {
+              cinnabar_pcall(L, 0, loadTable == nil ? 2 : 3, 0) == 0 else {
             let msg = string(at: -1) ?? "?"
             fatalError("Lua sandbox bootstrap failed: \(msg)")
         }
+        if loadTable != nil { switchRef = luaL_ref(L, cinnabar_registryindex()) }
         errorHandlerRef = luaL_ref(L, cinnabar_registryindex())
         sandboxRef = luaL_ref(L, cinnabar_registryindex())
         lua_gc(L, LUA_GCCOLLECT, 0)

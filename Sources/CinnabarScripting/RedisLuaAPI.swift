@@ -39,6 +39,20 @@ enum RedisLuaAPI {
         lua_settop(vm.L, -2)
     }
 
+    /// The `redis` table a library sees while FUNCTION LOAD runs its top-level code.
+    static func installLoadAPI(_ vm: LuaVM) {
+        vm.setFunction("register_function", registerFunction)
+        vm.setFunction("log", log)
+        vm.setNumber("LOG_DEBUG", 0)
+        vm.setNumber("LOG_VERBOSE", 1)
+        vm.setNumber("LOG_NOTICE", 2)
+        vm.setNumber("LOG_WARNING", 3)
+        vm.setNumber("REDIS_VERSION_NUM", Double(ServerInfo.versionNum))
+        vm.setString("REDIS_VERSION", ServerInfo.redisVersion)
+    }
+
+    static let registerFunction: cinnabar_swift_fn = { L in LuaVM.of(L).context.registerFunction(L!) }
+
     static let call: cinnabar_swift_fn = { L in LuaVM.of(L).context.call(L!, raise: true) }
     static let pcall: cinnabar_swift_fn = { L in LuaVM.of(L).context.call(L!, raise: false) }
 

@@ -17,7 +17,12 @@ enum Sandbox {
 
     /// `libraries`: global tables to expose read-only. `extraRemoved`: more
     /// globals to drop (the functions environment drops the ones EVAL keeps).
-    static func bootstrap(libraries: [String], extraRemoved: [String] = []) -> String {
+    /// With `functionsMode`, the state also gets the load-time view Redis
+    /// gives FUNCTION LOAD (only `redis.register_function`, `redis.log` and
+    /// the version constants; everything else is a missing global), taken
+    /// from a `__loadredis` global the caller set, and the bootstrap returns a
+    /// third value: `switch(loading)` selecting the load-time or run-time view.
+    static func bootstrap(libraries: [String], extraRemoved: [String] = [], functionsMode: Bool = false) -> String {
         let removedList = (removed + extraRemoved).map { "'\($0)'" }.joined(separator: ",")
         let libList = libraries.map { "'\($0)'" }.joined(separator: ",")
         return """
@@ -113,13 +118,20 @@ enum Sandbox {
         local missing = function(_, k)
           error("Script attempted to access nonexistent global variable '" .. tostring(k) .. "'", 2)
         end
+        local loadapi
+        if rawget(G, '__loadredis') then
+          local lr = G.__loadredis
+          G.__loadredis = nil
+          setmetatable(lr, {__index = missing})
+          loadapi = setmetatable({redis = readonly(lr)}, {__index = missing})
+        end
         setmetatable(G, {__index = missing})
         local smeta2 = {__index = G, __newindex = ro}
         smeta2.__metatable = view(smeta2)
         sandbox = setmetatable({}, smeta2)
         protected[sandbox] = true
         G._G = sandbox
-        return sandbox, errorhandler
+        \(functionsMode ? "return sandbox, errorhandler, function(loading) smeta2.__index = loading and loadapi or G end" : "return sandbox, errorhandler")
         """
     }
 }

@@ -31,6 +31,8 @@ public final class ScriptEngine: ServerExtension, @unchecked Sendable {
     private let runnersLock = Lock()
     /// math.random's generator (used only by the running script).
     var random = LCG48()
+    /// Loaded function libraries.
+    public let functions = FunctionRegistry()
 
     // The run in progress (set and cleared by the running thread; read by others under `stateLock`).
     private let stateLock = Lock()
@@ -212,6 +214,49 @@ public final class ScriptEngine: ServerExtension, @unchecked Sendable {
             kill.store(true, ordering: .releasing)
             _ = cinnabar_interrupt_thread(cur.thread)
         }
+    }
+
+    /// Loads (or with `replace`, replaces) the library in `code`, compiling it in
+    /// `runner`'s functions state. The caller holds every shard, so no FCALL
+    /// sees a half-installed library. Returns the library name.
+    func loadLibrary(_ code: Bytes, replace: Bool, runner: ScriptRunner) -> Result<String, CommandError> {
+        let meta: (engine: String, name: String, bodyOffset: Int)
+        switch FunctionRegistry.metadata(code) {
+        case .failure(let e): return .failure(e)
+        case .success(let m): meta = m
+        }
+        guard FunctionRegistry.validName(meta.name) else {
+            return .failure(.custom("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
+        }
+        guard meta.engine.lowercased() == "lua" else { return .failure(.custom("ERR Engine '\(meta.engine)' not found")) }
+        let existing = functions.library(meta.name)
+        if existing != nil && !replace { return .failure(.custom("ERR Library '\(meta.name)' already exists")) }
+        let regs: [Registration]
+        switch runner.compileLibrary(Bytes(rebasing: code[(code.startIndex + meta.bodyOffset)...])) {
+        case .failure(let e): return .failure(e)
+        case .success(let r): regs = r
+        }
+        let release = { for r in regs { luaL_unref(runner.functionVM.L, cinnabar_registryindex(), r.ref) } }
+        if regs.isEmpty { return .failure(.custom("ERR No functions registered")) }
+        for r in regs {
+            if let owner = functions.functionOwner(r.name), owner != meta.name {
+                release()
+                return .failure(.custom("ERR Function \(r.name) already exists"))
+            }
+        }
+        let lib = FunctionLibrary(name: meta.name, code: Array(code), bodyOffset: meta.bodyOffset,
+                                  functions: regs.map { FunctionInfo(name: $0.name, description: $0.description, flags: $0.flags) })
+        if let err = functions.install([lib], replace: true) {
+            release()
+            return .failure(.custom("ERR " + err))
+        }
+        runner.adopt(lib, regs)
+        return .success(meta.name)
+    }
+
+    /// Arguments of the command that started the running script (FUNCTION STATS).
+    var runningCaller: [[UInt8]]? {
+        stateLock.withLock { current.flatMap { $0.runner.caller?.arguments } }
     }
 
     /// Name and elapsed time of the running script (FUNCTION STATS).

@@ -81,6 +81,15 @@ final class ScriptRunner {
     /// Compiled scripts: registry reference of the function and its flags.
     var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags)] = [:]
 
+    /// The functions state (created on first FUNCTION LOAD or FCALL here).
+    lazy var functionVM: LuaVM = makeFunctionVM()
+    /// Libraries compiled in `functionVM`: the exact library object and its function references.
+    var compiledLibraries: [String: (library: FunctionLibrary, refs: [String: Int32])] = [:]
+    /// Set while a library's top-level code runs (FUNCTION LOAD).
+    var loading: LoadContext?
+    /// The state running now (EVAL's or the functions one).
+    lazy var activeVM: LuaVM = vm
+
     // State of the run in progress.
     var caller: Client?
     var scriptName = ""
@@ -167,6 +176,7 @@ final class ScriptRunner {
 
     /// Pushes caller arguments `from..<from+count` as a Lua array.
     func pushArray(_ c: Client, from: Int, count: Int) {
+        let vm = activeVM
         let L = vm.L
         lua_createtable(L, Int32(count), 0)
         for i in 0..<count {
@@ -178,6 +188,7 @@ final class ScriptRunner {
     /// Calls the function below `nargs` arguments (with the error handler
     /// below it) and replies to `caller`.
     func execute(_ caller: Client, name: String, kind: ScriptKind, flags: ScriptFlags, readOnly: Bool, nargs: Int32) {
+        let vm = activeVM
         let L = vm.L
         self.caller = caller
         scriptName = name
@@ -233,6 +244,7 @@ final class ScriptRunner {
     /// a client would, with the rules Redis applies to scripts. Returns the
     /// number of results, or -1 with an error table pushed (raised by C).
     func call(_ L: LuaState, raise: Bool) -> Int32 {
+        let vm = LuaVM.of(L)
         guard let caller else {
             vm.pushErrorTable("ERR redis.call/pcall can only be called inside a script invocation")
             return -1
@@ -320,6 +332,15 @@ final class ScriptRunner {
     /// the script is past busy-reply-threshold serve this loop's other clients
     /// (they get -BUSY; SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE work).
     func onHook(_ L: LuaState) -> Int32 {
+        let vm = LuaVM.of(L)
+        if let load = loading {
+            if Sys.unixMillis() > load.deadline {
+                cinnabar_set_periodic_hook(L, 1)
+                vm.pushErrorTable("ERR FUNCTION LOAD timeout")
+                return 1
+            }
+            return 0
+        }
         if engine.killRequested {
             cinnabar_set_periodic_hook(L, 1)
             vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
