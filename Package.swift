@@ -8,6 +8,11 @@ let serverSwiftSettings: [SwiftSetting] = [
     .unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release)),
 ]
 
+// Scripts/luajit builds LuaJIT (Debian's source package, with hook checks in
+// compiled code) into .deps/luajit; Scripts/deps runs it before any build.
+let luajitDir = Context.packageDirectory + "/.deps/luajit"
+let cjsonLib = "/usr/lib/x86_64-linux-gnu/liblua5.1-cjson.a"
+
 let package = Package(
     name: "Cinnabar",
     products: [
@@ -16,8 +21,16 @@ let package = Package(
     ],
     targets: [
         .target(name: "CSystem"),
+        .target(
+            name: "CinnabarLua",
+            linkerSettings: [
+                .unsafeFlags([cjsonLib, luajitDir + "/lib/libluajit-5.1.a"]),
+                .linkedLibrary("m"),
+                .linkedLibrary("dl"),
+            ]),
         .target(name: "CinnabarCore", dependencies: ["CSystem"], swiftSettings: serverSwiftSettings),
-        .target(name: "Cinnabar", dependencies: ["CinnabarCore"], swiftSettings: serverSwiftSettings),
+        .target(name: "CinnabarScripting", dependencies: ["CinnabarCore", "CinnabarLua"], swiftSettings: serverSwiftSettings),
+        .target(name: "Cinnabar", dependencies: ["CinnabarCore", "CinnabarScripting"], swiftSettings: serverSwiftSettings),
         .target(name: "CinnabarClient"),
         .executableTarget(
             name: "cinnabar-server",

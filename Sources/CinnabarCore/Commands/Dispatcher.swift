@@ -65,6 +65,13 @@ extension Server {
             reject(c, cmd, .pubsubContext(command: cmd.fullName))
             return
         }
+        if keyspace.exclusiveSince.load(ordering: .relaxed) != 0 && !cmd.flags.contains(.allowBusy) {
+            let kind = keyspace.busyKind(now: Sys.unixMillis())
+            if kind != 0 {
+                reject(c, cmd, kind == 2 ? .busyFunction : .busyScript)
+                return
+            }
+        }
         if let check = admissionCheck, let error = check(c, cmd) {
             reject(c, cmd, error)
             return
@@ -139,7 +146,7 @@ extension Server {
                 }
             }
             if !ok {
-                c.fail(keyspace.busy.load(ordering: .acquiring) == 2 ? .busyFunction : .busyScript)
+                c.fail(keyspace.busyKind(now: Sys.unixMillis()) == 2 ? .busyFunction : .busyScript)
                 ctx.stats.rejected[cmd.id] += 1
                 return
             }

@@ -19,11 +19,15 @@ public final class EventLoop: @unchecked Sendable {
     private let wakeFD: Int32
     private var handlers: [EventHandler?] = []
     private let events: UnsafeMutablePointer<epoll_event>
+    /// A second buffer for polls nested inside a handler (the outer dispatch is still reading `events`).
+    private let nestedEvents: UnsafeMutablePointer<epoll_event>
     private let maxEvents: Int32 = 512
 
     private let taskLock = Lock()
     private var tasks: [() -> Void] = []
     private var runningTasks: [() -> Void] = []
+    /// Tasks that may also run inside a nested poll (they take no keyspace locks).
+    private var nestedSafeTasks: [() -> Void] = []
     private let wakeArmed = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
 
@@ -43,6 +47,7 @@ public final class EventLoop: @unchecked Sendable {
         epfd = try Sys.epollCreate()
         wakeFD = try Sys.eventFD()
         events = .allocate(capacity: Int(maxEvents))
+        nestedEvents = .allocate(capacity: Int(maxEvents))
         try Sys.epollControl(epfd, EPOLL_CTL_ADD, wakeFD, events: EPOLLIN.rawValue)
     }
 
@@ -50,6 +55,7 @@ public final class EventLoop: @unchecked Sendable {
         Sys.close(epfd)
         Sys.close(wakeFD)
         events.deallocate()
+        nestedEvents.deallocate()
     }
 
     /// True when called on this loop's thread.
@@ -93,13 +99,26 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Queues a task that takes no keyspace locks, so it may also run while
+    /// the loop is polled from inside a long script (accepting connections,
+    /// appending replies). Thread-safe.
+    public func executeNestedSafe(_ task: @escaping () -> Void) {
+        taskLock.lock()
+        nestedSafeTasks.append(task)
+        taskLock.unlock()
+        if !wakeArmed.exchange(true, ordering: .acquiringAndReleasing) {
+            Sys.eventSignal(wakeFD)
+        }
+    }
+
     /// Runs every queued task; returns whether any ran.
     @discardableResult
     public func runPendingTasks() -> Bool {
+        let ran = runNestedSafeTasks()
         taskLock.lock()
         if tasks.isEmpty {
             taskLock.unlock()
-            return false
+            return ran
         }
         swap(&tasks, &runningTasks)
         taskLock.unlock()
@@ -108,10 +127,24 @@ public final class EventLoop: @unchecked Sendable {
         return true
     }
 
+    @discardableResult
+    private func runNestedSafeTasks() -> Bool {
+        taskLock.lock()
+        if nestedSafeTasks.isEmpty {
+            taskLock.unlock()
+            return false
+        }
+        let list = nestedSafeTasks
+        nestedSafeTasks.removeAll()
+        taskLock.unlock()
+        for task in list { task() }
+        return true
+    }
+
     private var hasPendingTasks: Bool {
         taskLock.lock()
         defer { taskLock.unlock() }
-        return !tasks.isEmpty
+        return !tasks.isEmpty || !nestedSafeTasks.isEmpty
     }
 
     // MARK: timers
@@ -180,10 +213,11 @@ public final class EventLoop: @unchecked Sendable {
     /// accepted by `filter` (others stay ready for later). Used while a
     /// long-running script holds the keyspace.
     public func pollNested(filter: (EventHandler) -> Bool) {
-        let n = (try? Sys.epollWait(epfd, events, maxEvents, timeoutMs: 0)) ?? 0
+        runNestedSafeTasks()
+        let n = (try? Sys.epollWait(epfd, nestedEvents, maxEvents, timeoutMs: 0)) ?? 0
         for hook in onWake { hook() }
         for i in 0..<n {
-            let ev = events[i]
+            let ev = nestedEvents[i]
             var evCopy = ev
             let fd = csystem_epoll_data_fd(&evCopy)
             if fd == wakeFD { continue }

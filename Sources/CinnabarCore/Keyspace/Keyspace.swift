@@ -53,10 +53,29 @@ public final class Keyspace: @unchecked Sendable {
     private let shift: UInt64
     public let databaseCount: Int
 
-    /// Nonzero while a script or function holding every shard has run past
-    /// busy-reply-threshold (1 = script, 2 = function); lock attempts then fail
-    /// so other clients get -BUSY instead of waiting.
+    /// Set (1 = script, 2 = function) once a script holding every shard is
+    /// known to be past busy-reply-threshold.
     public let busy = Atomic<Int>(0)
+    /// Unix ms when the running script started (0 = none), its kind, and the
+    /// threshold in force: together they let any thread tell, without asking
+    /// the script's thread, that the keyspace is busy.
+    public let exclusiveSince = Atomic<Int64>(0)
+    public let exclusiveKind = Atomic<Int>(0)
+    public let busyThresholdMs = Atomic<Int64>(5000)
+
+    /// 0 when commands may proceed, else the kind (1 script, 2 function) of
+    /// the script that has run past busy-reply-threshold: lock attempts then
+    /// fail and clients get -BUSY instead of waiting.
+    @inline(__always)
+    public func busyKind(now: Int64) -> Int {
+        let b = busy.load(ordering: .acquiring)
+        if b != 0 { return b }
+        let since = exclusiveSince.load(ordering: .acquiring)
+        if since == 0 { return 0 }
+        let t = busyThresholdMs.load(ordering: .relaxed)
+        if t > 0 && now - since >= t { return exclusiveKind.load(ordering: .relaxed) }
+        return 0
+    }
 
     /// How lookups record accesses (LRU clock or LFU counter), from maxmemory-policy.
     public let access = AccessPolicy()
@@ -85,8 +104,8 @@ public final class Keyspace: @unchecked Sendable {
 
     private func lockSlow(_ i: Int) -> Bool {
         while true {
-            if busy.load(ordering: .acquiring) != 0 { return false }
-            if shards[i].lock.lock(timeoutNanos: 2_000_000) { return true }
+            if busyKind(now: Sys.unixMillis()) != 0 { return false }
+            if shards[i].lock.lock(timeoutNanos: 1_000_000) { return true }
         }
     }
 

@@ -491,6 +491,8 @@ public enum ConfigTable {
             }),
             .stored("maxmemory-clients", .memoryOrPercent(100), "0"),
             .int("busy-reply-threshold", \.busyReplyThreshold, 0...Int.max, alias: "lua-time-limit"),
+            // Cinnabar's own: the memory cap of each Lua state; a script that needs more fails alone.
+            .int("lua-memory-limit", \.luaMemoryLimit, (1024 * 1024)...Int.max, memory: true),
             // Like Redis, hz is a hint: values outside 1...500 are clamped.
             P("hz", get: { String($0.hz) }, set: { c, a in
                 switch ConfigParser.parseNumber(a[0], memory: false, range: 0...Int(Int32.max)) {

@@ -112,7 +112,7 @@ public final class MonitorFeed: @unchecked Sendable {
         let bytes = Array(line.utf8)
         let targets = lock.withLock { clients }
         for m in targets {
-            m.context.loop.execute { [weak m] in
+            m.context.loop.executeNestedSafe { [weak m] in
                 guard let m, !m.closed else { return }
                 m.reply.appendRaw(bytes)
                 m.scheduleWrite()

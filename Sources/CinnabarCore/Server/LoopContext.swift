@@ -152,8 +152,10 @@ public final class LoopContext {
         clientsLock.withLock { _ = clients.removeValue(forKey: c.id) }
     }
 
-    /// Writes every pending reply (called before sleeping).
-    func flushPendingWrites() {
+    /// Writes every pending reply (called before sleeping). `sparing` is a
+    /// client that must stay open (a script's caller while its loop is polled
+    /// from inside the script).
+    public func flushPendingWrites(sparing: Client? = nil) {
         if !pendingWrites.isEmpty {
             let list = pendingWrites
             pendingWrites.removeAll(keepingCapacity: true)
@@ -165,7 +167,9 @@ public final class LoopContext {
         if !pendingCloses.isEmpty {
             let list = pendingCloses
             pendingCloses.removeAll()
-            for c in list { c.close() }
+            for c in list {
+                if c === sparing { pendingCloses.append(c) } else { c.close() }
+            }
         }
     }
 }

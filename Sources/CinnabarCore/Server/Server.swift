@@ -217,21 +217,21 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         }
     }
 
-    /// Runs loop 0 on the calling thread and the others on new threads; returns after shutdown.
+    /// Event-loop threads get deep stacks: script replies and replies of
+    /// nested values are converted recursively.
+    static let loopStackSize = 512 << 20
+
+    /// Runs every loop on its own thread and blocks until shutdown.
     public func run() {
-        for ctx in contexts.dropFirst() {
-            threads.append(Threads.spawn(name: "cinnabar-io-\(ctx.loop.index)") { ctx.loop.run() })
-        }
+        runInBackground()
         log.log(.notice, "Ready to accept connections tcp")
-        contexts[0].loop.run()
-        for t in threads { Threads.join(t) }
-        finishStop()
+        waitUntilStopped()
     }
 
     /// Runs every loop on its own thread and returns at once (tests, embedding).
     public func runInBackground() {
         for ctx in contexts {
-            threads.append(Threads.spawn(name: "cinnabar-io-\(ctx.loop.index)") { ctx.loop.run() })
+            threads.append(Threads.spawn(name: "cinnabar-io-\(ctx.loop.index)", stackSize: Self.loopStackSize) { ctx.loop.run() })
         }
         Threads.spawn(name: "cinnabar-join") { [self] in
             for t in threads { Threads.join(t) }
@@ -258,9 +258,13 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         }
     }
 
+    /// Run first when the server stops (a busy script is killed so its loop can exit).
+    public var stopHooks: [() -> Void] = []
+
     /// Stops every loop after the current iteration. Thread-safe.
     public func stop() {
         if stopping.exchange(true, ordering: .acquiringAndReleasing) { return }
+        for hook in stopHooks { hook() }
         for ctx in contexts {
             ctx.loop.execute { [unowned ctx] in
                 ctx.flushPendingWrites()
@@ -331,7 +335,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         let i = roundRobin.wrappingAdd(1, ordering: .relaxed).oldValue % contexts.count
         let ctx = contexts[i]
         let id = nextClientID.wrappingAdd(1, ordering: .relaxed).oldValue
-        ctx.loop.execute { [unowned self, unowned ctx] in
+        ctx.loop.executeNestedSafe { [unowned self, unowned ctx] in
             let c = Client(id: id, server: self, context: ctx, fd: fd, fake: false)
             ctx.add(c)
             do {

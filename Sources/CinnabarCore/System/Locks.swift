@@ -84,12 +84,17 @@ public enum Threads {
         init(_ body: @escaping () -> Void) { self.body = body }
     }
 
-    /// Runs `body` on a new thread; returns its handle for `join`.
+    /// Runs `body` on a new thread with a `stackSize`-byte stack (address
+    /// space only; untouched pages cost nothing); returns its handle for `join`.
     @discardableResult
-    public static func spawn(name: String? = nil, _ body: @escaping () -> Void) -> pthread_t {
+    public static func spawn(name: String? = nil, stackSize: Int = 8 << 20, _ body: @escaping () -> Void) -> pthread_t {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         var tid = pthread_t()
-        let rc = pthread_create(&tid, nil, { arg in
+        var attr = pthread_attr_t()
+        pthread_attr_init(&attr)
+        pthread_attr_setstacksize(&attr, stackSize)
+        defer { pthread_attr_destroy(&attr) }
+        let rc = pthread_create(&tid, &attr, { arg in
             let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
             box.body()
             return nil

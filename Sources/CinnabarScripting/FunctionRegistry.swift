@@ -1,0 +1,147 @@
+import CinnabarCore
+
+/// One function of a library, as registered by `redis.register_function`.
+public struct FunctionInfo {
+    public let name: String
+    public let description: String?
+    let flags: ScriptFlags
+
+    public var flagNames: [String] { flags.names }
+}
+
+/// A loaded library: its source (shebang included, as FUNCTION LIST WITHCODE
+/// and FUNCTION DUMP show it) and its functions in registration order.
+/// Immutable: replacing a library creates a new object, which is how every
+/// Lua state notices it must recompile.
+public final class FunctionLibrary {
+    public let name: String
+    /// The whole payload given to FUNCTION LOAD.
+    public let code: [UInt8]
+    /// Offset of the line feed ending the shebang: the engine compiles from
+    /// there so line numbers match the payload.
+    let bodyOffset: Int
+    public let functions: [FunctionInfo]
+
+    init(name: String, code: [UInt8], bodyOffset: Int, functions: [FunctionInfo]) {
+        self.name = name
+        self.code = code
+        self.bodyOffset = bodyOffset
+        self.functions = functions
+    }
+}
+
+/// The server's libraries. Changed only by commands that hold every shard
+/// (FUNCTION LOAD/DELETE/FLUSH/RESTORE), so a call made while holding the
+/// keyspace sees one consistent version; the lock guards readers that do not.
+public final class FunctionRegistry: @unchecked Sendable {
+    private let lock = Lock()
+    private var libraries: [String: FunctionLibrary] = [:]
+    private var functions: [String: (FunctionLibrary, FunctionInfo)] = [:]
+
+    public init() {}
+
+    /// Libraries sorted by name.
+    public var all: [FunctionLibrary] {
+        lock.withLock { libraries.values.sorted { $0.name < $1.name } }
+    }
+
+    public var libraryCount: Int { lock.withLock { libraries.count } }
+    public var functionCount: Int { lock.withLock { functions.count } }
+
+    public func library(_ name: String) -> FunctionLibrary? {
+        lock.withLock { libraries[name] }
+    }
+
+    /// The library and entry of function `name`.
+    func function(_ name: Bytes) -> (FunctionLibrary, FunctionInfo)? {
+        let key = name.string
+        return lock.withLock { functions[key] }
+    }
+
+    /// Adds libraries, replacing same-named ones when `replace`; all or nothing.
+    /// Returns Redis's error text on a collision.
+    func install(_ libs: [FunctionLibrary], replace: Bool) -> String? {
+        lock.withLock {
+            var nextLibs = libraries
+            for lib in libs {
+                if nextLibs[lib.name] != nil {
+                    if !replace { return "Library \(lib.name) already exists" }
+                    nextLibs[lib.name] = nil
+                }
+            }
+            var nextFns: [String: (FunctionLibrary, FunctionInfo)] = [:]
+            for l in nextLibs.values { for f in l.functions { nextFns[f.name] = (l, f) } }
+            for lib in libs {
+                for f in lib.functions where nextFns[f.name] != nil {
+                    return "Function \(f.name) already exists"
+                }
+                for f in lib.functions { nextFns[f.name] = (lib, f) }
+                nextLibs[lib.name] = lib
+            }
+            libraries = nextLibs
+            functions = nextFns
+            return nil
+        }
+    }
+
+    /// Function names used by libraries other than `except` (collision checks at load).
+    func functionOwner(_ name: String) -> String? {
+        lock.withLock { functions[name]?.0.name }
+    }
+
+    @discardableResult
+    public func delete(_ name: String) -> Bool {
+        lock.withLock {
+            guard let lib = libraries.removeValue(forKey: name) else { return false }
+            for f in lib.functions { functions[f.name] = nil }
+            return true
+        }
+    }
+
+    public func flush() {
+        lock.withLock {
+            libraries.removeAll()
+            functions.removeAll()
+        }
+    }
+
+    /// Replaces everything (FUNCTION RESTORE FLUSH, loading a snapshot).
+    func replaceAll(_ libs: [FunctionLibrary]) {
+        lock.withLock {
+            libraries.removeAll()
+            functions.removeAll()
+            for l in libs {
+                libraries[l.name] = l
+                for f in l.functions { functions[f.name] = (l, f) }
+            }
+        }
+    }
+
+    /// Redis's rule for library and function names: letters, digits, underscores; not empty.
+    static func validName(_ s: String) -> Bool {
+        !s.isEmpty && s.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+
+    /// Parses the `#!lua name=<lib>` first line. Returns (engine, name, body offset) or Redis's error.
+    static func metadata(_ code: Bytes) -> Result<(engine: String, name: String, bodyOffset: Int), CommandError> {
+        guard code.count >= 2, code[0] == 35, code[1] == 33 else { return .failure(.custom("ERR Missing library metadata")) }
+        guard let nl = code.firstIndex(of: 10) else { return .failure(.custom("ERR Invalid library metadata")) }
+        var storage: [UInt8] = [], offs: [Int] = [], lens: [Int] = []
+        guard RequestParser.splitArgs(Bytes(rebasing: code[0..<nl]), into: &storage, offsets: &offs, lengths: &lens), !offs.isEmpty else {
+            return .failure(.custom("ERR Invalid library metadata"))
+        }
+        let parts = zip(offs, lens).map { String(decoding: storage[$0..<($0 + $1)], as: UTF8.self) }
+        let engine = String(parts[0].dropFirst(2))
+        var name: String?
+        for p in parts.dropFirst() {
+            if p.lowercased().hasPrefix("name=") {
+                if name != nil { return .failure(.custom("ERR Invalid metadata value, name argument was given multiple times")) }
+                name = String(p.dropFirst(5))
+                continue
+            }
+            return .failure(.custom("ERR Invalid metadata value given: \(p)"))
+        }
+        guard let name else { return .failure(.custom("ERR Library name was not given")) }
+        return .success((engine, name, nl))
+    }
+}

@@ -1,0 +1,328 @@
+import CinnabarCore
+import CinnabarLua
+import Glibc
+import Synchronization
+
+/// A script body held by the cache (EVAL / SCRIPT LOAD), with its shebang flags.
+struct CachedScript {
+    let body: [UInt8]
+    let shebangLength: Int
+    let flags: ScriptFlags
+}
+
+/// Scripting for a server: the script cache shared by every Lua state, one
+/// runner (Lua state + script client) per event-loop thread, and the
+/// bookkeeping that makes long scripts visible (-BUSY) and killable.
+///
+/// Atomicity: a script runs while its caller holds every keyspace shard, so
+/// no other command touches data until it returns. Only one script runs at a
+/// time server-wide; the state pool exists so each loop thread runs scripts
+/// on its own state without handing work across threads.
+public final class ScriptEngine: ServerExtension, @unchecked Sendable {
+    public unowned let server: Server
+    /// The JIT compiles scripts only when running code can still be interrupted.
+    let jitEnabled: Bool
+
+    private let cacheLock = Lock()
+    private var scripts: [ShaKey: CachedScript] = [:]
+    private var scriptBytes = 0
+    private let generation = Atomic<Int>(0)
+    private var runners: [ScriptRunner?]
+    private let runnersLock = Lock()
+    /// math.random's generator (used only by the running script).
+    var random = LCG48()
+    /// Loaded function libraries.
+    public let functions = FunctionRegistry()
+
+    // The run in progress (set and cleared by the running thread; read by others under `stateLock`).
+    private let stateLock = Lock()
+    private var current: (runner: ScriptRunner, thread: pthread_t, kind: ScriptKind, name: String, start: Int64)?
+    private let wrote = Atomic<Bool>(false)
+    private let kill = Atomic<Bool>(false)
+    private var interruptSent = false
+    private var watchdogStarted = false
+    private let stopping = Atomic<Bool>(false)
+
+    public init(server: Server) {
+        self.server = server
+        jitEnabled = cinnabar_luajit_checkhook() != 0
+        runners = Array(repeating: nil, count: max(1, server.config.snapshot.ioThreads) + 1)
+        cinnabar_install_interrupts(ScriptEngine.hook)
+    }
+
+    private static let hook: cinnabar_hook_fn = { L in
+        LuaVM.of(L).context.onHook(L!)
+    }
+
+    // MARK: facts for INFO
+
+    /// Which LuaJIT this server links and whether compiled code runs.
+    public var buildDescription: String { String(cString: cinnabar_luajit_build()) }
+    public var modeDescription: String {
+        jitEnabled ? "jit (compiled code interruptible by SCRIPT KILL)" : "interpreter (JIT off: this LuaJIT cannot interrupt compiled code)"
+    }
+
+    public func infoLines(section: String) -> [String] {
+        switch section {
+        case "server":
+            return ["lua_engine:luajit", "luajit_build:\(buildDescription)", "luajit_mode:\(jitEnabled ? "jit" : "interpreter")"]
+        case "memory":
+            let luaMemory = runnersLock.withLock { runners.compactMap { $0?.vm.memoryUsed }.reduce(0, +) }
+            let (count, bytes) = cacheLock.withLock { (scripts.count, scriptBytes) }
+            return [
+                "used_memory_lua:\(luaMemory)",
+                "used_memory_vm_eval:\(luaMemory)",
+                "used_memory_lua_human:\(humanBytes(luaMemory))",
+                "used_memory_scripts_eval:\(bytes)",
+                "number_of_cached_scripts:\(count)",
+            ]
+        default:
+            return []
+        }
+    }
+
+    public func shutdown() {
+        stopping.store(true, ordering: .releasing)
+    }
+
+    // MARK: runners
+
+    /// The runner for the loop running `c` (created on first use).
+    func runner(for c: Client) -> ScriptRunner {
+        let idx = min(c.context.loop.index, runners.count - 1)
+        if let r = runners[idx] { return r }
+        let r = ScriptRunner(engine: self, context: c.context)
+        runnersLock.withLock { runners[idx] = r }
+        startWatchdog()
+        return r
+    }
+
+    // MARK: the script cache
+
+    var cacheGeneration: Int { generation.load(ordering: .acquiring) }
+
+    func cached(_ key: ShaKey) -> CachedScript? {
+        cacheLock.withLock { scripts[key] }
+    }
+
+    func store(_ key: ShaKey, _ script: CachedScript) {
+        cacheLock.withLock {
+            if scripts[key] == nil {
+                scripts[key] = script
+                scriptBytes += script.body.count + 40
+            }
+        }
+    }
+
+    func exists(_ key: ShaKey) -> Bool {
+        cacheLock.withLock { scripts[key] != nil }
+    }
+
+    /// SCRIPT FLUSH: forgets every script; runners drop their compiled copies on next use.
+    func flush() {
+        cacheLock.withLock {
+            scripts.removeAll()
+            scriptBytes = 0
+        }
+        generation.wrappingAdd(1, ordering: .releasing)
+    }
+
+    /// Parses a `#!lua flags=a,b` first line. Returns the flags and the
+    /// length to skip (up to, not including, the newline), or Redis's error.
+    static func shebang(_ body: Bytes) -> Result<(ScriptFlags, Int), CommandError> {
+        guard body.count >= 2, body[0] == 35, body[1] == 33 else { return .success((.evalCompat, 0)) }
+        guard let nl = body.firstIndex(of: 10) else { return .failure(.custom("ERR Invalid script shebang")) }
+        let line = Bytes(rebasing: body[0..<nl])
+        var storage: [UInt8] = [], offs: [Int] = [], lens: [Int] = []
+        guard RequestParser.splitArgs(line, into: &storage, offsets: &offs, lengths: &lens), !offs.isEmpty else {
+            return .failure(.custom("ERR Invalid engine in script shebang"))
+        }
+        let parts = zip(offs, lens).map { String(decoding: storage[$0..<($0 + $1)], as: UTF8.self) }
+        guard parts[0] == "#!lua" else { return .failure(.custom("ERR Unexpected engine in script shebang: \(parts[0])")) }
+        var flags: ScriptFlags = []
+        for p in parts.dropFirst() {
+            guard p.hasPrefix("flags=") else { return .failure(.custom("ERR Unknown lua shebang option: \(p)")) }
+            let list = p.dropFirst(6)
+            if list.isEmpty { continue }
+            for f in list.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let (_, flag) = ScriptFlags.names.first(where: { $0.0 == f }) else {
+                    return .failure(.custom("ERR Unexpected flag in script shebang: \(f)"))
+                }
+                flags.insert(flag)
+            }
+        }
+        return .success((flags, nl))
+    }
+
+    // MARK: the run in progress
+
+    /// Marks a run as started (called on the running thread, with every shard held).
+    func begin(_ r: ScriptRunner, kind: ScriptKind) {
+        let now = Sys.unixMillis()
+        let ks = server.keyspace
+        ks.busyThresholdMs.store(Int64(r.caller?.context.config.busyReplyThreshold ?? 5000), ordering: .relaxed)
+        stateLock.withLock {
+            current = (r, pthread_self(), kind, r.scriptName, now)
+            interruptSent = false
+        }
+        wrote.store(false, ordering: .relaxed)
+        kill.store(false, ordering: .relaxed)
+        ks.exclusiveKind.store(kind.rawValue, ordering: .relaxed)
+        ks.exclusiveSince.store(now, ordering: .releasing)
+    }
+
+    /// Marks the run as finished.
+    func end(_ r: ScriptRunner) {
+        let ks = server.keyspace
+        ks.exclusiveSince.store(0, ordering: .releasing)
+        ks.busy.store(0, ordering: .releasing)
+        stateLock.withLock { current = nil }
+        kill.store(false, ordering: .relaxed)
+    }
+
+    func markWrote() {
+        wrote.store(true, ordering: .relaxed)
+    }
+
+    var killRequested: Bool { kill.load(ordering: .acquiring) }
+
+    /// True once the current run has passed busy-reply-threshold.
+    var isBusy: Bool { server.keyspace.busyKind(now: Sys.unixMillis()) != 0 }
+
+    /// SCRIPT KILL / FUNCTION KILL. Returns nil on success or the error to reply with.
+    func requestKill(_ kind: ScriptKind) -> CommandError? {
+        stateLock.lock()
+        defer { stateLock.unlock() }
+        guard let cur = current, server.keyspace.busyKind(now: Sys.unixMillis()) != 0 else {
+            return .custom("NOTBUSY No scripts in execution right now.")
+        }
+        if wrote.load(ordering: .relaxed) {
+            return .custom("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+        }
+        if cur.kind != kind {
+            return cur.kind == .function ? .busyFunction : .busyScript
+        }
+        kill.store(true, ordering: .releasing)
+        _ = cinnabar_interrupt_thread(cur.thread)
+        return nil
+    }
+
+    /// Stops whatever runs, writes or not (SHUTDOWN NOSAVE while busy).
+    public func forceKill() {
+        stateLock.withLock {
+            guard let cur = current else { return }
+            kill.store(true, ordering: .releasing)
+            _ = cinnabar_interrupt_thread(cur.thread)
+        }
+    }
+
+    /// Loads (or with `replace`, replaces) the library in `code`, compiling it in
+    /// `runner`'s functions state. The caller holds every shard, so no FCALL
+    /// sees a half-installed library. Returns the library name.
+    func loadLibrary(_ code: Bytes, replace: Bool, runner: ScriptRunner) -> Result<String, CommandError> {
+        let meta: (engine: String, name: String, bodyOffset: Int)
+        switch FunctionRegistry.metadata(code) {
+        case .failure(let e): return .failure(e)
+        case .success(let m): meta = m
+        }
+        guard FunctionRegistry.validName(meta.name) else {
+            return .failure(.custom("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
+        }
+        guard meta.engine.lowercased() == "lua" else { return .failure(.custom("ERR Engine '\(meta.engine)' not found")) }
+        let existing = functions.library(meta.name)
+        if existing != nil && !replace { return .failure(.custom("ERR Library '\(meta.name)' already exists")) }
+        let regs: [Registration]
+        switch runner.compileLibrary(Bytes(rebasing: code[(code.startIndex + meta.bodyOffset)...])) {
+        case .failure(let e): return .failure(e)
+        case .success(let r): regs = r
+        }
+        let release = { for r in regs { luaL_unref(runner.functionVM.L, cinnabar_registryindex(), r.ref) } }
+        if regs.isEmpty { return .failure(.custom("ERR No functions registered")) }
+        for r in regs {
+            if let owner = functions.functionOwner(r.name), owner != meta.name {
+                release()
+                return .failure(.custom("ERR Function \(r.name) already exists"))
+            }
+        }
+        let lib = FunctionLibrary(name: meta.name, code: Array(code), bodyOffset: meta.bodyOffset,
+                                  functions: regs.map { FunctionInfo(name: $0.name, description: $0.description, flags: $0.flags) })
+        if let err = functions.install([lib], replace: true) {
+            release()
+            return .failure(.custom("ERR " + err))
+        }
+        runner.adopt(lib, regs)
+        return .success(meta.name)
+    }
+
+    /// Arguments of the command that started the running script (FUNCTION STATS).
+    var runningCaller: [[UInt8]]? {
+        stateLock.withLock { current.flatMap { $0.runner.caller?.arguments } }
+    }
+
+    /// Name and elapsed time of the running script (FUNCTION STATS).
+    func runningInfo() -> (name: String, kind: ScriptKind, elapsedMs: Int64)? {
+        stateLock.withLock {
+            guard let cur = current else { return nil }
+            return (cur.name, cur.kind, Sys.unixMillis() - cur.start)
+        }
+    }
+
+    /// While busy, serves the other clients of the script's own loop (they get
+    /// -BUSY unless they send SCRIPT KILL, FUNCTION KILL or SHUTDOWN NOSAVE).
+    func pollWhileBusy(_ r: ScriptRunner) {
+        guard let caller = r.caller, let ctx = caller.context else { return }
+        server.keyspace.busy.store(r.kind.rawValue, ordering: .releasing)
+        ctx.loop.pollNested { $0 !== caller }
+        ctx.flushPendingWrites(sparing: caller)
+    }
+
+    /// A thread that notices scripts running past busy-reply-threshold and
+    /// interrupts them so their own loop keeps answering (-BUSY) meanwhile.
+    private func startWatchdog() {
+        let start = runnersLock.withLock { () -> Bool in
+            if watchdogStarted { return false }
+            watchdogStarted = true
+            return true
+        }
+        guard start else { return }
+        Threads.spawn(name: "cinnabar-lua-wd") { [weak self] in
+            while let self, !self.stopping.load(ordering: .acquiring) {
+                usleep(20_000)
+                self.watchdogTick()
+            }
+        }
+    }
+
+    private func watchdogTick() {
+        let now = Sys.unixMillis()
+        stateLock.withLock {
+            guard let cur = current, !interruptSent else { return }
+            let threshold = server.keyspace.busyThresholdMs.load(ordering: .relaxed)
+            guard threshold > 0, now - cur.start >= threshold else { return }
+            interruptSent = true
+            server.keyspace.busy.store(cur.kind.rawValue, ordering: .releasing)
+            server.log.log(.warning, "Slow script detected: still in execution after \(now - cur.start) milliseconds. You can try killing the script using the \(cur.kind.killCommand) command. Script name is: \(cur.name).")
+            _ = cinnabar_interrupt_thread(cur.thread)
+        }
+    }
+}
+
+func humanBytes(_ n: Int) -> String {
+    let d = Double(n)
+    if d < 1024 { return "\(n)B" }
+    let units = ["K", "M", "G", "T", "P"]
+    var v = d / 1024
+    var i = 0
+    while v >= 1024 && i < units.count - 1 { v /= 1024; i += 1 }
+    return String(format2: v) + units[i]
+}
+
+extension String {
+    /// Two decimals, as Redis's human-readable sizes.
+    init(format2 v: Double) {
+        let scaled = (v * 100).rounded()
+        let whole = Int(scaled) / 100
+        let frac = Int(scaled) % 100
+        self = "\(whole).\(frac < 10 ? "0" : "")\(frac)"
+    }
+}

@@ -1,0 +1,363 @@
+import CinnabarCore
+import CinnabarLua
+import Glibc
+
+/// A SHA-1 as 20 raw bytes: a cheap dictionary key for the script cache.
+struct ShaKey: Hashable {
+    let a: UInt64, b: UInt64, c: UInt32
+
+    /// Parses 40 hex digits (any case); nil when malformed.
+    init?(hex: Bytes) {
+        guard hex.count == 40 else { return nil }
+        var bytes = [UInt8](repeating: 0, count: 20)
+        for i in 0..<20 {
+            guard let h = Self.nibble(hex[2 * i]), let l = Self.nibble(hex[2 * i + 1]) else { return nil }
+            bytes[i] = h << 4 | l
+        }
+        var x: UInt64 = 0, y: UInt64 = 0, z: UInt32 = 0
+        for i in 0..<8 { x = x << 8 | UInt64(bytes[i]) }
+        for i in 8..<16 { y = y << 8 | UInt64(bytes[i]) }
+        for i in 16..<20 { z = z << 8 | UInt32(bytes[i]) }
+        a = x; b = y; c = z
+    }
+
+    static func nibble(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        case 65...70: return c - 55
+        default: return nil
+        }
+    }
+
+    /// The lowercase hex form.
+    var hex: String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out: [UInt8] = []
+        func add(_ v: UInt64, _ n: Int) {
+            for i in stride(from: n - 1, through: 0, by: -1) { out.append(digits[Int((v >> (UInt64(i) * 4)) & 0xf)]) }
+        }
+        add(a, 16); add(b, 16); add(UInt64(c), 8)
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// Flags a script declares in its `#!lua flags=...` shebang (or a function in
+/// its registration), as Redis 7.0 defines them.
+struct ScriptFlags: OptionSet {
+    let rawValue: Int
+    static let noWrites = ScriptFlags(rawValue: 1 << 0)
+    static let allowOOM = ScriptFlags(rawValue: 1 << 1)
+    static let allowStale = ScriptFlags(rawValue: 1 << 2)
+    static let noCluster = ScriptFlags(rawValue: 1 << 3)
+    static let allowCrossSlot = ScriptFlags(rawValue: 1 << 4)
+    /// No shebang: an old-style script with Redis's compatibility rules.
+    static let evalCompat = ScriptFlags(rawValue: 1 << 5)
+
+    static let names: [(String, ScriptFlags)] = [
+        ("no-writes", .noWrites), ("allow-oom", .allowOOM), ("allow-stale", .allowStale),
+        ("no-cluster", .noCluster), ("allow-cross-slot-keys", .allowCrossSlot),
+    ]
+
+    var names: [String] { Self.names.filter { contains($0.1) }.map { $0.0 } }
+}
+
+/// What kind of script is running (selects KILL command names and messages).
+enum ScriptKind: Int {
+    case eval = 1
+    case function = 2
+
+    var killCommand: String { self == .eval ? "SCRIPT KILL" : "FUNCTION KILL" }
+}
+
+/// Runs scripts on one event-loop thread: owns that thread's Lua states and
+/// the socket-less client that executes `redis.call`.
+final class ScriptRunner {
+    unowned let engine: ScriptEngine
+    let vm: LuaVM
+    let client: Client
+    /// Cache generation the compiled functions belong to.
+    var generation = -1
+    /// Compiled scripts: registry reference of the function and its flags.
+    var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags)] = [:]
+
+    /// The functions state (created on first FUNCTION LOAD or FCALL here).
+    lazy var functionVM: LuaVM = makeFunctionVM()
+    /// Libraries compiled in `functionVM`: the exact library object and its function references.
+    var compiledLibraries: [String: (library: FunctionLibrary, refs: [String: Int32])] = [:]
+    /// Set while a library's top-level code runs (FUNCTION LOAD).
+    var loading: LoadContext?
+    /// The state running now (EVAL's or the functions one).
+    lazy var activeVM: LuaVM = vm
+
+    // State of the run in progress.
+    var caller: Client?
+    var scriptName = ""
+    var kind = ScriptKind.eval
+    var readOnly = false
+    var flags: ScriptFlags = []
+    var scriptResp = RESPVersion.resp2
+    /// redis.set_repl flags (REPL_AOF | REPL_REPLICA) for commands the script runs.
+    var replicationFlags = 3
+    var calls = 0
+
+    // Argument scratch for redis.call (reused).
+    private var argPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: 64)
+    private var argLens = UnsafeMutablePointer<Int>.allocate(capacity: 64)
+    private var argCapacity = 64
+
+    init(engine: ScriptEngine, context: LoopContext?) {
+        self.engine = engine
+        vm = LuaVM(memoryLimit: engine.server.config.snapshot.luaMemoryLimit)
+        client = engine.server.makeFakeClient(context: context)
+        client.flags.insert(.script)
+        client.holdsAllShards = true
+        vm.context = self
+        vm.setUp(redisTable: { vm in RedisLuaAPI.install(vm, functionsMode: false) },
+                 extraLibraries: LuaLibraries.all, jitOn: engine.jitEnabled,
+                 bootstrap: Sandbox.bootstrap(libraries: ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "coroutine", "redis"]))
+    }
+
+    deinit {
+        argPtrs.deallocate()
+        argLens.deallocate()
+    }
+
+    // MARK: the script cache
+
+    /// Drops compiled functions made stale by SCRIPT FLUSH.
+    func syncWithCache() {
+        let g = engine.cacheGeneration
+        guard g != generation else { return }
+        for (_, v) in compiled { luaL_unref(vm.L, cinnabar_registryindex(), v.ref) }
+        compiled.removeAll()
+        generation = g
+        lua_gc(vm.L, LUA_GCCOLLECT, 0)
+    }
+
+    /// Compiles `body` (minus its shebang line, keeping the newline so line
+    /// numbers stay right) into a sandboxed function. Returns the reference
+    /// or Redis's compile error text.
+    func compile(_ key: ShaKey, body: Bytes, shebangLength: Int, flags: ScriptFlags) -> Result<Int32, CommandError> {
+        let L = vm.L
+        let code = Bytes(rebasing: body[shebangLength...])
+        let rc = luaL_loadbuffer(L, UnsafeRawPointer(code.baseAddress ?? UnsafePointer(bitPattern: 1)!).assumingMemoryBound(to: CChar.self),
+                                 code.count, "@user_script")
+        if rc != 0 {
+            let msg = vm.string(at: -1) ?? "unknown error"
+            lua_settop(L, -2)
+            return .failure(.custom("ERR Error compiling script (new function): \(msg)"))
+        }
+        vm.pushRef(vm.sandboxRef)
+        lua_setfenv(L, -2)
+        let ref = luaL_ref(L, cinnabar_registryindex())
+        compiled[key] = (ref, flags)
+        return .success(ref)
+    }
+
+    // MARK: running
+
+    /// Runs the function referenced by `ref` for `caller` with KEYS/ARGV taken
+    /// from the caller's arguments starting at `firstKey` (EVAL mode) and
+    /// writes the reply to the caller. The caller holds every shard.
+    func runEval(_ caller: Client, ref: Int32, name: String, flags: ScriptFlags, readOnly: Bool, firstKey: Int, numkeys: Int) {
+        let L = vm.L
+        lua_settop(L, 0)
+        vm.pushRef(vm.errorHandlerRef)
+        vm.pushRef(ref)
+        vm.pushRef(vm.globalsRef)
+        pushArray(caller, from: firstKey, count: numkeys)
+        lua_setfield(L, -2, "KEYS")
+        pushArray(caller, from: firstKey + numkeys, count: caller.argc - firstKey - numkeys)
+        lua_setfield(L, -2, "ARGV")
+        lua_settop(L, -2)
+        execute(caller, name: name, kind: .eval, flags: flags, readOnly: readOnly, nargs: 0)
+    }
+
+    /// Pushes caller arguments `from..<from+count` as a Lua array.
+    func pushArray(_ c: Client, from: Int, count: Int) {
+        let vm = activeVM
+        let L = vm.L
+        lua_createtable(L, Int32(count), 0)
+        for i in 0..<count {
+            vm.push(c.arg(from + i))
+            lua_rawseti(L, -2, Int32(i + 1))
+        }
+    }
+
+    /// Calls the function below `nargs` arguments (with the error handler
+    /// below it) and replies to `caller`.
+    func execute(_ caller: Client, name: String, kind: ScriptKind, flags: ScriptFlags, readOnly: Bool, nargs: Int32) {
+        let vm = activeVM
+        let L = vm.L
+        self.caller = caller
+        scriptName = name
+        self.kind = kind
+        self.flags = flags
+        self.readOnly = readOnly
+        scriptResp = .resp2
+        replicationFlags = 3
+        client.reply.resp = .resp2
+        client.dbIndex = caller.dbIndex
+        client.context = caller.context
+        client.now = caller.now
+        client.authenticated = true
+        vm.allocator.refused = false
+        vm.allocator.limit = caller.context.config.luaMemoryLimit
+
+        engine.begin(self, kind: kind)
+        cinnabar_set_running(L)
+        let rc = cinnabar_pcall(L, nargs, 1, -(nargs + 2))
+        cinnabar_set_running(nil)
+        cinnabar_clear_hook(L)
+        engine.end(self)
+
+        let out = caller.reply
+        if rc == 0 {
+            LuaReply.write(vm, out, scriptResp: scriptResp)
+        } else if lua_type(L, -1) == LUA_TTABLE {
+            let msg = LuaReply.errorMessage(vm, scriptName: name)
+            caller.replyError(msg.hasPrefix("-") ? String(msg.dropFirst()) : msg)
+            lua_settop(L, -2)
+        } else {
+            let text = vm.string(at: -1) ?? "execution failure"
+            if vm.allocator.refused {
+                caller.replyError("ERR Error running script \(name), \(text) (lua-memory-limit of \(vm.allocator.limit) bytes reached)")
+            } else {
+                caller.replyError("ERR Error running script \(name), \(String(text.prefix(100)))")
+            }
+            lua_settop(L, -2)
+        }
+        lua_settop(L, 0)
+        if vm.allocator.refused {
+            lua_gc(L, LUA_GCCOLLECT, 0)
+        } else {
+            calls += 1
+            if calls % 50 == 0 { lua_gc(L, LUA_GCSTEP, 50) }
+        }
+        self.caller = nil
+    }
+
+    // MARK: redis.call
+
+    /// redis.call / redis.pcall: runs a command through the command table as
+    /// a client would, with the rules Redis applies to scripts. Returns the
+    /// number of results, or -1 with an error table pushed (raised by C).
+    func call(_ L: LuaState, raise: Bool) -> Int32 {
+        let vm = LuaVM.of(L)
+        guard let caller else {
+            vm.pushErrorTable("ERR redis.call/pcall can only be called inside a script invocation")
+            return -1
+        }
+        let argc = Int(lua_gettop(L))
+        if argc == 0 {
+            vm.pushErrorTable("ERR Please specify at least one argument for this redis lib call")
+            return raise ? -1 : 1
+        }
+        if argc > argCapacity {
+            argPtrs.deallocate(); argLens.deallocate()
+            argCapacity = max(argc, argCapacity * 2)
+            argPtrs = .allocate(capacity: argCapacity)
+            argLens = .allocate(capacity: argCapacity)
+        }
+        for i in 1...argc {
+            let idx = Int32(i)
+            let t = lua_type(L, idx)
+            if t == LUA_TNUMBER {
+                // Numbers are sent as %.17g text, which keeps full precision.
+                let text = Numbers.formatDouble17g(lua_tonumber(L, idx))
+                text.withBytes { vm.push($0) }
+                lua_replace(L, idx)
+            } else if t != LUA_TSTRING {
+                lua_settop(L, 0)
+                vm.pushErrorTable("ERR Lua redis lib command arguments must be strings or integers")
+                return raise ? -1 : 1
+            }
+            var len = 0
+            let p = cinnabar_tolstring(L, idx, &len)!
+            argPtrs[i - 1] = UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self)
+            argLens[i - 1] = len
+        }
+        client.load(pointers: argPtrs, lengths: argLens, count: argc)
+        client.context = caller.context
+        if let error = check(client) {
+            lua_settop(L, 0)
+            client.reply.reset()
+            vm.pushErrorTable(error.text)
+            lua_pushboolean(L, 1)
+            lua_setfield(L, -2, "ignore_error_stats_update")
+            return raise ? -1 : 1
+        }
+        let cmd = pendingCommand!
+        if cmd.flags.contains(.write) { engine.markWrote() }
+        client.reply.resp = scriptResp
+        engine.server.call(client, cmd)
+        lua_settop(L, 0)
+        let reply = client.reply.bytes(from: 0)
+        var pos = 0
+        let isError = reply.count > 0 && reply[0] == 45
+        LuaReply.push(vm, reply, &pos)
+        client.reply.reset()
+        return raise && isError ? -1 : 1
+    }
+
+    private var pendingCommand: CommandSpec?
+
+    /// Redis's script-call checks; sets `pendingCommand` when the call may run.
+    private func check(_ c: Client) -> CommandError? {
+        let server = engine.server
+        guard var cmd = server.commands.lookup(c.arg(0)) else {
+            return .custom("ERR Unknown Redis command called from script")
+        }
+        if !cmd.subcommands.isEmpty && c.argc >= 2 {
+            guard let sub = cmd.subcommand(c.arg(1)) else { return .custom("ERR Unknown Redis command called from script") }
+            cmd = sub
+        }
+        guard cmd.arityMatches(c.argc), cmd.handler != nil else {
+            return .custom("ERR Wrong number of args calling Redis command from script")
+        }
+        if cmd.flags.contains(.noscript) {
+            return .custom("ERR This Redis command is not allowed from script")
+        }
+        if readOnly && (cmd.flags.contains(.write) || cmd.flags.contains(.mayReplicate)) {
+            return .readonlyScript
+        }
+        pendingCommand = cmd
+        return nil
+    }
+
+    // MARK: interrupts
+
+    /// The hook LuaJIT runs after an interrupt: raise the kill error, or while
+    /// the script is past busy-reply-threshold serve this loop's other clients
+    /// (they get -BUSY; SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE work).
+    func onHook(_ L: LuaState) -> Int32 {
+        let vm = LuaVM.of(L)
+        if let load = loading {
+            if Sys.unixMillis() > load.deadline {
+                cinnabar_set_periodic_hook(L, 1)
+                vm.pushErrorTable("ERR FUNCTION LOAD timeout")
+                return 1
+            }
+            return 0
+        }
+        if engine.killRequested {
+            cinnabar_set_periodic_hook(L, 1)
+            vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
+            return 1
+        }
+        if engine.isBusy {
+            cinnabar_set_periodic_hook(L, 100_000)
+            engine.pollWhileBusy(self)
+            if engine.killRequested {
+                cinnabar_set_periodic_hook(L, 1)
+                vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
+                return 1
+            }
+            return 0
+        }
+        // Not busy (an interrupt that raced the end of an earlier script): run hook-free again.
+        cinnabar_clear_hook(L)
+        return 0
+    }
+}
