@@ -20,7 +20,7 @@ let package = Package(
         .library(name: "CinnabarClient", targets: ["CinnabarClient"]),
     ],
     targets: [
-        .target(name: "CSystem"),
+        .target(name: "CSystem", linkerSettings: [.linkedLibrary("lzf")]),
         .target(
             name: "CinnabarLua",
             linkerSettings: [

@@ -14,6 +14,25 @@ public enum Cinnabar {
         scripting.engine = engine
         server.extensions.append(engine)
         server.stopHooks.append { [unowned engine] in engine.forceKill() }
+        let persistence = Persistence(server: server)
+        persistence.functions = engine
+        server.persistence = persistence
         return server
+    }
+
+    /// Binds the sockets and starts loading the data set in the background
+    /// (clients get -LOADING until it is in memory). Call `run()` or
+    /// `runInBackground()` afterwards.
+    public static func boot(_ server: Server) throws(SystemError) {
+        try server.start()
+        guard let p = server.persistence else { return }
+        p.loadInBackground {
+            do throws(RDBError) {
+                try p.loadSnapshot(p.rdbPath)
+                return nil
+            } catch {
+                return error
+            }
+        }
     }
 }

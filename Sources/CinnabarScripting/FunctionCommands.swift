@@ -33,6 +33,12 @@ public enum FunctionCommands {
                             summary: "Terminates a function during execution.", handler: { kill($0, box.engine) }),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .scripting, since: "7.0.0",
                             summary: "Returns helpful text about the different subcommands.", handler: help),
+                CommandSpec("dump", arity: 2, flags: [.noscript], group: .scripting, since: "7.0.0",
+                            complexity: "O(N) where N is the number of functions",
+                            summary: "Dumps all libraries into a serialized binary payload.", handler: { dump($0, box.engine) }),
+                CommandSpec("restore", arity: -3, flags: [.noscript, .write, .denyoom], keys: .all, group: .scripting, since: "7.0.0",
+                            complexity: "O(N) where N is the number of functions on the payload",
+                            summary: "Restores all libraries from a payload.", handler: { restore($0, box.engine) }),
             ], handler: nil),
         ]
     }
@@ -233,5 +239,66 @@ public enum FunctionCommands {
             "HELP",
             "    Print this help.",
         ].map { Array($0.utf8) })
+    }
+}
+
+extension FunctionCommands {
+    /// FUNCTION DUMP: every library as RDB function records, then RDB version and CRC-64.
+    static func dump(_ c: Client, _ engine: ScriptEngine) {
+        let w = RDBWriter(compress: c.context.config.rdbcompression)
+        for lib in engine.functions.all {
+            w.byte(RDB.Opcode.function2)
+            w.string(lib.code)
+        }
+        w.byte(UInt8(RDB.version & 0xff))
+        w.byte(UInt8(RDB.version >> 8))
+        w.littleEndian64(w.crc)
+        c.reply.bulk(w.bytes)
+    }
+
+    /// FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
+    static func restore(_ c: Client, _ engine: ScriptEngine) {
+        if c.argc > 4 {
+            c.fail(.custom("ERR unknown subcommand or wrong number of arguments for 'restore'. Try FUNCTION HELP."))
+            return
+        }
+        var policy = LibraryRestorePolicy.append
+        if c.argc == 4 {
+            let p = c.arg(3)
+            if p.equalsIgnoringCase("APPEND") { policy = .append }
+            else if p.equalsIgnoringCase("REPLACE") { policy = .replace }
+            else if p.equalsIgnoringCase("FLUSH") { policy = .flush }
+            else {
+                c.fail(.custom("ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."))
+                return
+            }
+        }
+        guard let body = RDBValues.verifyPayload(c.arg(2)) else {
+            c.fail(.custom("ERR DUMP payload version or checksum are wrong"))
+            return
+        }
+        var r = RDBReader(body)
+        var codes: [[UInt8]] = []
+        while r.remaining > 0 {
+            guard let type = try? r.byte() else {
+                c.fail(.custom("ERR can not read data type"))
+                return
+            }
+            guard type == RDB.Opcode.function2 else {
+                c.fail(.custom("ERR given type is not a function"))
+                return
+            }
+            guard let code = try? r.string() else {
+                c.fail(.custom("ERR failed loading the given functions payload"))
+                return
+            }
+            codes.append(code)
+        }
+        if let err = engine.restoreLibraries(codes, policy: policy, runner: engine.runner(for: c)) {
+            c.fail(.custom(err))
+            return
+        }
+        c.server.markDirty()
+        c.reply.ok()
     }
 }

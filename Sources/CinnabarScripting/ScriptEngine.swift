@@ -18,7 +18,7 @@ struct CachedScript {
 /// no other command touches data until it returns. Only one script runs at a
 /// time server-wide; the state pool exists so each loop thread runs scripts
 /// on its own state without handing work across threads.
-public final class ScriptEngine: ServerExtension, @unchecked Sendable {
+public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecked Sendable {
     public unowned let server: Server
     /// The JIT compiles scripts only when running code can still be interrupted.
     let jitEnabled: Bool
@@ -79,6 +79,14 @@ public final class ScriptEngine: ServerExtension, @unchecked Sendable {
         default:
             return []
         }
+    }
+
+    public func libraryCodes() -> [[UInt8]] {
+        functions.all.map { $0.code }
+    }
+
+    public func restoreLibraries(_ codes: [[UInt8]], policy: LibraryRestorePolicy) -> String? {
+        restoreLibraries(codes, policy: policy, runner: auxiliaryRunner)
     }
 
     public func shutdown() {
@@ -253,6 +261,68 @@ public final class ScriptEngine: ServerExtension, @unchecked Sendable {
         runner.adopt(lib, regs)
         return .success(meta.name)
     }
+
+    /// Compiles and installs libraries given as code (FUNCTION RESTORE, snapshots).
+    /// All or nothing; returns Redis's error text on failure.
+    func restoreLibraries(_ codes: [[UInt8]], policy: LibraryRestorePolicy, runner: ScriptRunner) -> String? {
+        var libs: [FunctionLibrary] = []
+        var regsByLib: [(FunctionLibrary, [Registration])] = []
+        func releaseAll() {
+            for (_, regs) in regsByLib { for r in regs { luaL_unref(runner.functionVM.L, cinnabar_registryindex(), r.ref) } }
+        }
+        for code in codes {
+            let parsed: (FunctionLibrary, [Registration])
+            switch code.withBytes({ compileForRestore($0, runner: runner) }) {
+            case .failure(let e):
+                releaseAll()
+                return e.text
+            case .success(let p): parsed = p
+            }
+            if libs.contains(where: { $0.name == parsed.0.name }) {
+                regsByLib.append(parsed)
+                releaseAll()
+                return "ERR Library '\(parsed.0.name)' already exists"
+            }
+            libs.append(parsed.0)
+            regsByLib.append(parsed)
+        }
+        if policy == .flush {
+            functions.replaceAll(libs)
+        } else if let err = functions.install(libs, replace: policy == .replace) {
+            releaseAll()
+            return "ERR " + err
+        }
+        for (lib, regs) in regsByLib { runner.adopt(lib, regs) }
+        runner.pruneLibraries(functions)
+        return nil
+    }
+
+    private func compileForRestore(_ code: Bytes, runner: ScriptRunner) -> Result<(FunctionLibrary, [Registration]), CommandError> {
+        let meta: (engine: String, name: String, bodyOffset: Int)
+        switch FunctionRegistry.metadata(code) {
+        case .failure(let e): return .failure(e)
+        case .success(let m): meta = m
+        }
+        guard FunctionRegistry.validName(meta.name) else {
+            return .failure(.custom("ERR Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"))
+        }
+        guard meta.engine.lowercased() == "lua" else { return .failure(.custom("ERR Engine '\(meta.engine)' not found")) }
+        switch runner.compileLibrary(Bytes(rebasing: code[(code.startIndex + meta.bodyOffset)...])) {
+        case .failure(let e): return .failure(e)
+        case .success(let regs):
+            if regs.isEmpty { return .failure(.custom("ERR No functions registered")) }
+            let lib = FunctionLibrary(name: meta.name, code: Array(code), bodyOffset: meta.bodyOffset,
+                                      functions: regs.map { FunctionInfo(name: $0.name, description: $0.description, flags: $0.flags) })
+            return .success((lib, regs))
+        }
+    }
+
+    /// A runner for work outside the event loops (loading at start-up).
+    lazy var auxiliaryRunner: ScriptRunner = {
+        let r = ScriptRunner(engine: self, context: server.contexts.first)
+        runnersLock.withLock { runners[runners.count - 1] = r }
+        return r
+    }()
 
     /// Arguments of the command that started the running script (FUNCTION STATS).
     var runningCaller: [[UInt8]]? {

@@ -42,7 +42,7 @@ do {
 KeyHash.seedRandomly()
 let server = Cinnabar.makeServer(config: config, configFile: file.flatMap { absolutePath($0) })
 do {
-    try server.start()
+    try Cinnabar.boot(server)
 } catch {
     fputs("Could not start: \(error)\n", stderr)
     exit(1)

@@ -10,6 +10,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <netinet/tcp.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <liblzf/lzf.h>
 
 static inline int csystem_epoll_data_fd(struct epoll_event *ev) { return ev->data.fd; }
 /* Declared here rather than via _GNU_SOURCE, which would change libc struct

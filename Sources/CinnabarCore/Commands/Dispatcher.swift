@@ -72,9 +72,11 @@ extension Server {
                 return
             }
         }
-        if let check = admissionCheck, let error = check(c, cmd) {
-            reject(c, cmd, error)
-            return
+        for check in admissionChecks {
+            if let error = check(c, cmd) {
+                reject(c, cmd, error)
+                return
+            }
         }
         if mustPostpone(c, cmd) {
             postpone(c)

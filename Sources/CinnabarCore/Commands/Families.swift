@@ -8,6 +8,7 @@ public enum CoreCommands {
             KeyCommands.all,
             ServerCommands.all,
             ClusterCommands.all,
+            PersistenceCommands.all,
         ]
     }
 }

@@ -37,6 +37,10 @@ open class StoredObject {
     open var memoryUsage: Int { 0 }
     /// Elements held.
     open var elementCount: Int { 0 }
+    /// The RDB type code this value is saved under (Redis 7.0 can load it).
+    open var rdbType: UInt8 { fatalError("abstract") }
+    /// Writes the value (not the type byte) in RDB form.
+    open func rdbWrite(_ w: RDBWriter) { fatalError("abstract") }
 }
 
 /// One key and its value in a single allocation:

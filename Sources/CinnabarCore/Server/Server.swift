@@ -489,8 +489,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Run by RESET and HELLO-less connection resets (discard MULTI, unsubscribe...).
     public var clientResetHooks: [(Client) -> Void] = []
 
-    /// A last check before a command runs (loading, busy scripts, OOM, MISCONF); returns the error to reply with.
-    public var admissionCheck: ((Client, CommandSpec) -> CommandError?)?
+    /// Last checks before a command runs (loading, OOM, MISCONF); the first error found is replied.
+    public var admissionChecks: [(Client, CommandSpec) -> CommandError?] = []
+    /// Snapshots and loading (installed by the assembly).
+    public var persistence: Persistence?
     /// Run after a handler, while its shards are still locked, with the dirty
     /// counter from before it ran (propagation to the AOF, serving blocked clients).
     public var afterExecuteHooks: [(Client, CommandSpec, Int) -> Void] = []

@@ -26,7 +26,7 @@ final class TestServer {
             for (k, v) in settings { text += "\(k) \(ConfigParser.quote(v))\n" }
             try ConfigParser.apply(text: text, file: "(test)", to: &cfg)
             let s = Cinnabar.makeServer(config: cfg)
-            try s.start()
+            try Cinnabar.boot(s)
             s.runInBackground()
             server = s
             port = s.port
