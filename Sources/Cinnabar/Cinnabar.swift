@@ -1,4 +1,5 @@
 import CinnabarCore
+import Glibc
 import CinnabarScripting
 
 /// Assembles a complete server: the core command families plus every module
@@ -25,7 +26,7 @@ public enum Cinnabar {
     /// `runInBackground()` afterwards.
     public static func boot(_ server: Server) throws(SystemError) {
         try server.start()
-        guard let p = server.persistence else { return }
+        guard let p = server.persistence, access(p.rdbPath, F_OK) == 0 else { return }
         p.loadInBackground {
             do throws(RDBError) {
                 try p.loadSnapshot(p.rdbPath)

@@ -302,8 +302,9 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     /// Loads the data set at start-up on a background thread while clients get
     /// -LOADING; `load` does the work and returns an error that stops the server.
     public func loadInBackground(_ load: @escaping () -> RDBError?) {
+        if loading.load(ordering: .acquiring) { return }
         loading.store(true, ordering: .releasing)
-        Threads.spawn(name: "cinnabar-load", stackSize: 64 << 20) { [unowned self] in
+        Threads.spawn(name: "cinnabar-load", stackSize: 64 << 20) { [self] in
             if let error = load() {
                 self.server.log.log(.warning, error.message)
                 fputs("\(error.message)\n", stderr)

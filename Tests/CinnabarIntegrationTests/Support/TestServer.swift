@@ -2,6 +2,7 @@ import Cinnabar
 import CinnabarClient
 import CinnabarCore
 import Foundation
+import Synchronization
 import XCTest
 
 /// A server for black-box tests on an ephemeral loopback port: either
@@ -28,6 +29,7 @@ final class TestServer {
             let s = Cinnabar.makeServer(config: cfg)
             try Cinnabar.boot(s)
             s.runInBackground()
+            while s.persistence?.loading.load(ordering: .acquiring) == true { usleep(2_000) }
             server = s
             port = s.port
         case .binary:
