@@ -17,6 +17,7 @@ public enum Cinnabar {
         server.stopHooks.append { [unowned engine] in engine.forceKill() }
         let persistence = Persistence(server: server)
         persistence.functions = engine
+        persistence.aof = AppendOnlyFile(server: server, persistence: persistence)
         server.persistence = persistence
         return server
     }
@@ -26,7 +27,20 @@ public enum Cinnabar {
     /// `runInBackground()` afterwards.
     public static func boot(_ server: Server) throws(SystemError) {
         try server.start()
-        guard let p = server.persistence, access(p.rdbPath, F_OK) == 0 else { return }
+        guard let p = server.persistence else { return }
+        // With appendonly on, the append-only files are the data set (an RDB file is not read), as in Redis.
+        if server.config.snapshot.appendonly, let aof = p.aof {
+            p.loadInBackground {
+                do throws(RDBError) {
+                    try aof.loadAndOpen()
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            return
+        }
+        guard access(p.rdbPath, F_OK) == 0 else { return }
         p.loadInBackground {
             do throws(RDBError) {
                 try p.loadSnapshot(p.rdbPath)

@@ -89,7 +89,7 @@ public enum FunctionCommands {
         case .failure(let e):
             c.fail(e)
         case .success(let name):
-            c.server.markDirty()
+            c.markDirty()
             c.reply.bulk(name)
         }
     }
@@ -99,7 +99,7 @@ public enum FunctionCommands {
             c.fail(.custom("ERR Library not found"))
             return
         }
-        c.server.markDirty()
+        c.markDirty()
         c.reply.ok()
     }
 
@@ -113,7 +113,7 @@ public enum FunctionCommands {
             return
         }
         engine.functions.flush()
-        c.server.markDirty()
+        c.markDirty()
         c.reply.ok()
     }
 
@@ -298,7 +298,7 @@ extension FunctionCommands {
             c.fail(.custom(err))
             return
         }
-        c.server.markDirty()
+        c.markDirty()
         c.reply.ok()
     }
 }

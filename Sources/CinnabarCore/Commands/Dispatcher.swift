@@ -155,7 +155,9 @@ extension Server {
         }
         if !c.flags.contains(.script) { c.now = Sys.unixMillis() }
         c.clearRedactions()
-        let prevDirty = dirty.load(ordering: .relaxed)
+        let prevDirty = c.changes
+        ctx.callDepth += 1
+        defer { ctx.callDepth -= 1 }
         let start = Sys.monotonicNanos()
         c.currentCommand = cmd
         c.commandFailed = false

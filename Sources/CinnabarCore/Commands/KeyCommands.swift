@@ -390,7 +390,7 @@ public enum KeyCommands {
         signal(c, key, db: target)
         c.notify(.generic, "move_from", key.bytes)
         notify(c, .generic, "move_to", key.bytes, db: target)
-        c.server.markDirty()
+        c.markDirty()
         c.reply.integer(1)
     }
 
@@ -447,7 +447,7 @@ public enum KeyCommands {
         notify(c, .newKey, "new", dst.bytes, db: target)
         signal(c, dst, db: target)
         notify(c, .generic, "copy_to", dst.bytes, db: target)
-        c.server.markDirty()
+        c.markDirty()
         c.reply.integer(1)
     }
 
@@ -471,7 +471,7 @@ public enum KeyCommands {
             c.server.keyspace.swapDatabases(Int(a), Int(b))
             for hook in c.server.swapDatabaseHooks { hook(Int(a), Int(b)) }
         }
-        c.server.markDirty()
+        c.markDirty()
         c.reply.ok()
     }
 
@@ -502,7 +502,7 @@ public enum KeyCommands {
         for hook in c.server.beforeFlushHooks { hook(c.dbIndex) }
         empty(c, c.dbIndex, async: async)
         // At least one change, so an empty FLUSHDB is still propagated.
-        c.server.markDirty(max(1, removed))
+        c.markDirty(max(1, removed))
         for hook in c.server.flushHooks { hook(c.dbIndex) }
         c.reply.ok()
     }
@@ -514,7 +514,7 @@ public enum KeyCommands {
         for i in 0..<keyspace.databaseCount { removed += keyspace.count(db: i) }
         for hook in c.server.beforeFlushHooks { hook(-1) }
         for i in 0..<keyspace.databaseCount { empty(c, i, async: async) }
-        c.server.markDirty(max(1, removed))
+        c.markDirty(max(1, removed))
         for hook in c.server.flushHooks { hook(-1) }
         c.reply.ok()
     }

@@ -7,6 +7,8 @@ public enum PersistenceCommands {
                         summary: "Synchronously saves the database(s) to disk.", handler: save),
             CommandSpec("bgsave", arity: -1, flags: [.admin, .noscript, .noAsyncLoading], group: .server, since: "1.0.0",
                         complexity: "O(1)", summary: "Asynchronously saves the database(s) to disk.", handler: bgsave),
+            CommandSpec("bgrewriteaof", arity: 1, flags: [.admin, .noscript, .noAsyncLoading], group: .server, since: "1.0.0",
+                        summary: "Asynchronously rewrites the append-only file to disk.", handler: bgrewriteaof),
             CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], group: .server, since: "1.0.0",
                         summary: "Returns the Unix timestamp of the last successful save to disk.", handler: lastsave),
             CommandSpec("dump", arity: 2, flags: [.readonly], keys: .range(first: 1, last: 1, step: 1), group: .generic, since: "2.6.0",
@@ -46,6 +48,20 @@ public enum PersistenceCommands {
             return
         }
         if let err = p.startBackgroundSave() { c.fail(.custom(err)) } else { c.reply.status("Background saving started") }
+    }
+
+    static func bgrewriteaof(_ c: Client) {
+        guard let p = c.server.persistence, let aof = p.aof else { c.fail(.custom("ERR persistence is not available")); return }
+        if aof.rewriteBusy.inProgress {
+            c.fail(.custom("ERR Background append only file rewriting already in progress"))
+            return
+        }
+        let scheduled = p.childRunning
+        if let err = aof.startRewrite() {
+            c.fail(.custom(err))
+            return
+        }
+        c.reply.status(scheduled ? "Background append only file rewriting scheduled" : "Background append only file rewriting started")
     }
 
     static func lastsave(_ c: Client) {

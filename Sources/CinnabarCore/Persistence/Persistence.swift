@@ -22,6 +22,8 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     public unowned let server: Server
     /// Installed by the scripting module so snapshots carry the function libraries.
     public weak var functions: FunctionPersistence?
+    /// The append-only file (installed by the assembly).
+    public var aof: AppendOnlyFile?
 
     private let lock = Lock()
     /// Unix ms of the last successful save (or of start-up).
@@ -57,7 +59,8 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     }
 
     private func admission(_ c: Client, _ cmd: CommandSpec) -> CommandError? {
-        if loading.load(ordering: .acquiring) && !cmd.flags.contains(.loading) { return .loading }
+        // The append-only file's own replay client runs while loading.
+        if loading.load(ordering: .acquiring) && !cmd.flags.contains(.loading) && !c.flags.contains(.discardReplies) { return .loading }
         if (cmd.flags.contains(.write) || cmd.flags.contains(.denyoom)) && writesRefused(c.context.config) { return .misconf }
         return nil
     }
@@ -71,13 +74,13 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
 
     /// Writes a snapshot to `path` atomically: temp file, fsync, rename, fsync of the directory.
     /// Every shard must be quiescent while this runs (locked, or a forked child).
-    func writeSnapshot(to path: String, functions codes: [[UInt8]], compress: Bool, checksum: Bool) throws(SystemError) {
+    func writeSnapshot(to path: String, functions codes: [[UInt8]], compress: Bool, checksum: Bool, aofBase: Bool = false) throws(SystemError) {
         let tmp = path + ".tmp-\(getpid())"
         let fd = try Sys.open(tmp, O_WRONLY | O_CREAT | O_TRUNC)
         do throws(SystemError) {
             let w = RDBWriter(fd: fd, compress: compress)
             try RDBSnapshot.write(w, keyspace: server.keyspace, functions: codes, now: Sys.unixMillis(),
-                                  usedMemory: Persistence.usedMemory(), aofBase: false)
+                                  usedMemory: Persistence.usedMemory(), aofBase: aofBase)
             try Sys.fsync(fd)
             Sys.close(fd)
         } catch {
@@ -158,11 +161,13 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     }
 
     /// Runs `work` in a forked child with the keyspace frozen (AOF rewrites).
-    /// `onExit(success)` runs in the parent when the child is reaped.
-    public func forkChild(_ work: @escaping () -> Bool, onExit: @escaping (Bool) -> Void) -> String? {
+    /// `beforeFork` runs with every shard locked just before forking (false
+    /// cancels); `onExit(success)` runs in the parent when the child is reaped.
+    public func forkChild(beforeFork: @escaping () -> Bool, work: @escaping () -> Bool, onExit: @escaping (Bool) -> Void) -> String? {
         lock.withLock { () -> String? in
             if child != 0 { return "ERR Background child already active" }
-            let pid: pid_t = server.keyspace.withAllLocked { fork() }
+            let pid: pid_t = server.keyspace.withAllLocked { beforeFork() ? fork() : -2 }
+            if pid == -2 { return nil }
             if pid < 0 { return "ERR Can't fork: \(String(cString: strerror(errno)))" }
             if pid == 0 { _exit(work() ? 0 : 1) }
             child = pid

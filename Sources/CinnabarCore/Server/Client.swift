@@ -136,6 +136,11 @@ public final class Client: EventHandler {
     public var patternSubscriptions = 0
     public var shardChannelSubscriptions = 0
 
+    /// Changes this client's commands made to the data set (see `markDirty`).
+    public var changes = 0
+    /// Set for clients whose writes must not be logged (AOF replay; scripts after redis.set_repl(REPL_NONE)).
+    public var suppressPropagation = false
+
     /// Commands queued by MULTI.
     public var multiQueue: [OwnedCommand] = [] {
         didSet { queuedCommandCount = multiQueue.count }

@@ -11,10 +11,18 @@ extension Client {
         notify(cls, event, key.bytes)
     }
 
+    /// Counts `n` changes to the data set made by this client's command:
+    /// towards save points, and so the command is logged to the append-only file.
+    @inline(__always)
+    public func markDirty(_ n: Int = 1) {
+        changes &+= n
+        server.markDirty(n)
+    }
+
     /// Signals that `key` changed without emitting an event.
     @inline(__always)
     public func touched(_ key: Key, changes: Int = 1) {
-        server.markDirty(changes)
+        markDirty(changes)
         if server.watchedKeys.load(ordering: .relaxed) > 0 {
             server.invalidateWatchers(db: dbIndex, key: key)
         }

@@ -116,6 +116,12 @@ public final class LoopContext {
     var pendingWrites: [Client] = []
     /// Clients to close at the end of the iteration.
     var pendingCloses: [Client] = []
+    /// Nesting of `Server.call` on this thread: 1 for a client's command, more
+    /// for commands run by EXEC or a script on its behalf.
+    public var callDepth = 0
+    /// Writes made by nested commands, waiting for their top-level command to
+    /// finish so they are logged together (db, command arguments).
+    public var nestedPropagation: [(Int, [[UInt8]])] = []
 
     init(loop: EventLoop, server: Server) {
         self.loop = loop
@@ -156,6 +162,7 @@ public final class LoopContext {
     /// client that must stay open (a script's caller while its loop is polled
     /// from inside the script).
     public func flushPendingWrites(sparing: Client? = nil) {
+        for hook in server.beforeReplyHooks { hook(self) }
         if !pendingWrites.isEmpty {
             let list = pendingWrites
             pendingWrites.removeAll(keepingCapacity: true)

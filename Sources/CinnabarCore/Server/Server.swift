@@ -491,10 +491,21 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 
     /// Last checks before a command runs (loading, OOM, MISCONF); the first error found is replied.
     public var admissionChecks: [(Client, CommandSpec) -> CommandError?] = []
+    /// Logs a write to the append-only file when one is active (installed by
+    /// persistence). Callers hold the shard lock of the key written.
+    public var propagator: ((Int, [[UInt8]]) -> Void)?
+
+    /// Logs `args` as a write in database `db` (served blocked pops, internal writes).
+    public func propagate(db: Int, _ args: [[UInt8]]) {
+        propagator?(db, args)
+    }
+
+    /// Run before a loop sends replies (the append-only file reaches the disk first).
+    public var beforeReplyHooks: [(LoopContext) -> Void] = []
     /// Snapshots and loading (installed by the assembly).
     public var persistence: Persistence?
-    /// Run after a handler, while its shards are still locked, with the dirty
-    /// counter from before it ran (propagation to the AOF, serving blocked clients).
+    /// Run after a handler, while its shards are still locked, with the
+    /// client's `changes` from before it ran (propagation to the AOF, serving blocked clients).
     public var afterExecuteHooks: [(Client, CommandSpec, Int) -> Void] = []
     /// Run after a command completed and released its shards.
     public var afterCallHooks: [(Client, CommandSpec) -> Void] = []

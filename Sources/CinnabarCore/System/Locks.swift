@@ -35,6 +35,14 @@ public final class Lock: @unchecked Sendable {
         return pthread_mutex_timedlock(mutex, &ts) == 0
     }
 
+    /// `withLock` for bodies with a typed error.
+    @inline(__always)
+    public func withLockTyped<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return try body()
+    }
+
     @inline(__always)
     public func withLock<T>(_ body: () throws -> T) rethrows -> T {
         pthread_mutex_lock(mutex)
