@@ -161,6 +161,7 @@ extension Server {
         let start = Sys.monotonicNanos()
         c.currentCommand = cmd
         c.commandFailed = false
+        c.propagateAs = nil
         cmd.handler!(c)
         let blockedNow = c.flags.contains(.blocked)
         for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }

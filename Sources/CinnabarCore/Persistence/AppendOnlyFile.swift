@@ -141,10 +141,7 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
     /// Logs the command `c` just ran when it changed data, or, for a
     /// top-level command, the effects its nested commands (EXEC, scripts) made.
     private func propagate(_ c: Client, changesBefore: Int) {
-        guard enabled.load(ordering: .relaxed) else {
-            c.propagateAs = nil
-            return
-        }
+        guard enabled.load(ordering: .relaxed) else { return }
         let ctx = c.context!
         let changed = c.changes != changesBefore
         let commands = changed && !c.suppressPropagation ? (c.propagateAs ?? [c.arguments]) : []
