@@ -480,6 +480,8 @@ public final class Client: EventHandler {
                 return
             }
             guard let n = written else {
+                // Amortised: the bytes moved never exceed the bytes already sent.
+                if reply.sent >= reply.pending { reply.discardSent() }
                 setWritable(true)
                 checkOutputLimit()
                 return
