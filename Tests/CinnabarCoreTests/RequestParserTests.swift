@@ -15,9 +15,10 @@ struct SeededRandom: RandomNumberGenerator {
 }
 
 /// Drives a `RequestParser` the way a connection does: each chunk is read
-/// into the query buffer through `RequestParser.reserve`, every complete
-/// command is taken out, and consumed bytes are compacted away after every
-/// chunk (more often than the server does, to shake out stale offsets).
+/// into the query buffer after reserving room (which may move or drop
+/// consumed bytes), every complete command is taken out, and consumed bytes
+/// are compacted away after every chunk (more often than the server does, to
+/// shake out stale offsets).
 struct ParserDriver {
     var parser = RequestParser()
     let query = QueryBuffer(capacity: 16)
@@ -28,7 +29,7 @@ struct ParserDriver {
 
     mutating func feed(_ chunk: [UInt8]) {
         guard error == nil else { return }
-        parser.reserve(chunk.count, in: query)
+        parser.shifted(by: query.reserve(chunk.count, keepingFrom: parser.retainedStart))
         let (p, room) = query.writable
         XCTAssertGreaterThanOrEqual(room, chunk.count)
         chunk.withUnsafeBufferPointer { if $0.count > 0 { p.update(from: $0.baseAddress!, count: $0.count) } }
@@ -45,7 +46,7 @@ struct ParserDriver {
                 parser.reset()
             }
         }
-        parser.compact(query)
+        parser.shifted(by: query.compact(keepingFrom: parser.retainedStart))
     }
 
     func currentArgs() -> [[UInt8]] {
