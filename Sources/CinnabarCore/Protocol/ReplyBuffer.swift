@@ -52,6 +52,19 @@ public final class ReplyBuffer {
         }
     }
 
+    /// Moves the unsent bytes to the front, reclaiming the room of bytes the
+    /// socket already took. Without it a client that always has some output
+    /// pending (a slow reader kept busy) would make the buffer grow by all it
+    /// was ever sent. Invalidates earlier offsets, so only the socket writer
+    /// calls it, between commands.
+    public func discardSent() {
+        guard sent > 0 else { return }
+        let n = count - sent
+        if n > 0 { memmove(base, base + sent, n) }
+        count = n
+        sent = 0
+    }
+
     /// Drops bytes written after `offset` (undoing a partial reply).
     public func truncate(to offset: Int) {
         count = offset
@@ -64,12 +77,9 @@ public final class ReplyBuffer {
         if count + extra > capacity { grow(extra) }
     }
 
+    // Never moves existing bytes to a different offset: offsets handed out
+    // during a command (`count`, deferred marks) must stay valid until it ends.
     @usableFromInline func grow(_ extra: Int) {
-        if sent > 0 && sent == count {
-            count = 0
-            sent = 0
-            if extra <= capacity { return }
-        }
         var newCap = capacity * 2
         while newCap < count + extra { newCap *= 2 }
         let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: newCap)

@@ -89,7 +89,8 @@ public enum ParseOutcome: Equatable {
     case command
     /// More bytes are needed.
     case incomplete
-    /// The stream is broken; reply with the text (an error reply) and close.
+    /// The stream is broken; reply with the text (a whole error reply such as
+    /// `ERR Protocol error: invalid bulk length`, as Redis words it) and close.
     case protocolError(String)
 }
 
@@ -184,15 +185,15 @@ public struct RequestParser {
 
     private mutating func parseMultibulkHeader(_ q: QueryBuffer, unauthenticated: Bool) -> ParseOutcome {
         guard let cr = find(q, 13, from: q.start) else {
-            if q.available > Self.inlineMax { return .protocolError("Protocol error: too big mbulk count string") }
+            if q.available > Self.inlineMax { return .protocolError("ERR Protocol error: too big mbulk count string") }
             return .incomplete
         }
         if cr + 1 >= q.end { return .incomplete }
         let digits = Bytes(start: q.base + q.start + 1, count: cr - q.start - 1)
         guard let n = Numbers.parseInt64(digits), n <= Int64(Int32.max) else {
-            return .protocolError("Protocol error: invalid multibulk length")
+            return .protocolError("ERR Protocol error: invalid multibulk length")
         }
-        if n > 10 && unauthenticated { return .protocolError("Protocol error: unauthenticated multibulk length") }
+        if n > 10 && unauthenticated { return .protocolError("ERR Protocol error: unauthenticated multibulk length") }
         q.start = cr + 2
         if n <= 0 { return .command }
         multibulkRemaining = Int(n)
@@ -209,19 +210,19 @@ public struct RequestParser {
         while multibulkRemaining > 0 {
             if bulkLen == -1 {
                 guard let cr = find(q, 13, from: q.start) else {
-                    if q.available > Self.inlineMax { return .protocolError("Protocol error: too big bulk count string") }
+                    if q.available > Self.inlineMax { return .protocolError("ERR Protocol error: too big bulk count string") }
                     return .incomplete
                 }
                 if cr + 1 >= q.end { return .incomplete }
                 let first = q.base[q.start]
                 if first != 36 {  // '$'
-                    return .protocolError("Protocol error: expected '$', got '\(Self.printable(first))'")
+                    return .protocolError("ERR Protocol error: expected '$', got '\(Self.printable(first))'")
                 }
                 let digits = Bytes(start: q.base + q.start + 1, count: cr - q.start - 1)
                 guard let n = Numbers.parseInt64(digits), n >= 0, n <= Int64(maxBulk) else {
-                    return .protocolError("Protocol error: invalid bulk length")
+                    return .protocolError("ERR Protocol error: invalid bulk length")
                 }
-                if n > 16384 && unauthenticated { return .protocolError("Protocol error: unauthenticated bulk length") }
+                if n > 16384 && unauthenticated { return .protocolError("ERR Protocol error: unauthenticated bulk length") }
                 q.start = cr + 2
                 bulkLen = Int(n)
             }
@@ -242,7 +243,7 @@ public struct RequestParser {
 
     private mutating func parseInline(_ q: QueryBuffer) -> ParseOutcome {
         guard let nl = find(q, 10, from: q.start) else {
-            if q.available > Self.inlineMax { return .protocolError("Protocol error: too big inline request") }
+            if q.available > Self.inlineMax { return .protocolError("ERR Protocol error: too big inline request") }
             return .incomplete
         }
         var lineEnd = nl
@@ -255,7 +256,7 @@ public struct RequestParser {
         guard Self.splitArgs(line, into: &inlineStorage, offsets: &offsets, lengths: &lengths) else {
             offsets.removeAll(keepingCapacity: true)
             lengths.removeAll(keepingCapacity: true)
-            return .protocolError("Protocol error: unbalanced quotes in request")
+            return .protocolError("ERR Protocol error: unbalanced quotes in request")
         }
         argvBytes = inlineStorage.count
         q.start = nl + 1

@@ -440,7 +440,7 @@ public final class Client: EventHandler {
             let outcome = parser.parse(query, maxBulk: context.config.protoMaxBulkLen, unauthenticated: needsAuth)
             if outcome == .incomplete { break }
             if case .protocolError(let message) = outcome {
-                server.log.log(.verbose, "Protocol error (\(message)) from client: id=\(id) addr=\(peerAddress)")
+                server.log.log(.verbose, "\(message.dropFirst(4)) from client: id=\(id) addr=\(peerAddress)")
                 replyError(message)
                 flags.insert(.closeAfterReply)
                 query.start = query.end
@@ -480,6 +480,8 @@ public final class Client: EventHandler {
                 return
             }
             guard let n = written else {
+                // Amortised: the bytes moved never exceed the bytes already sent.
+                if reply.sent >= reply.pending { reply.discardSent() }
                 setWritable(true)
                 checkOutputLimit()
                 return

@@ -170,7 +170,7 @@ public enum ConfigParser {
                 continue
             }
             if !p.multiArg && values.count != 1 {
-                throw FileError(file: file, line: lineNo, text: line, message: "Bad directive or wrong number of arguments")
+                throw FileError(file: file, line: lineNo, text: line, message: "wrong number of arguments")
             }
             if let err = p.set(&config, p.multiArg ? [values.joined(separator: " ")] : values) {
                 throw FileError(file: file, line: lineNo, text: line, message: err)

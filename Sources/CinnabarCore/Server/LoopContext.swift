@@ -160,17 +160,23 @@ public final class LoopContext {
 
     /// Writes every pending reply (called before sleeping). `sparing` is a
     /// client that must stay open (a script's caller while its loop is polled
-    /// from inside the script).
+    /// from inside the script). A client whose output drained completely
+    /// resumes reading and may queue new output here; that is written too
+    /// before the loop sleeps, or it would wait for the next wake-up (up to a
+    /// timer period).
     public func flushPendingWrites(sparing: Client? = nil) {
-        for hook in server.beforeReplyHooks { hook(self) }
-        if !pendingWrites.isEmpty {
+        // Replies of commands run while flushing (a client resumed after its
+        // output drained) also go out only after the hooks (AOF writes) ran.
+        repeat {
+            for hook in server.beforeReplyHooks { hook(self) }
+            if pendingWrites.isEmpty { break }
             let list = pendingWrites
             pendingWrites.removeAll(keepingCapacity: true)
             for c in list {
                 c.pendingWrite = false
                 c.flush()
             }
-        }
+        } while !pendingWrites.isEmpty
         if !pendingCloses.isEmpty {
             let list = pendingCloses
             pendingCloses.removeAll()

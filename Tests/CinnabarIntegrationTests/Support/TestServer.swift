@@ -62,6 +62,9 @@ final class TestServer {
         try? FileManager.default.removeItem(atPath: dir)
     }
 
+    /// The server's process id (the test process itself when in-process).
+    var pid: Int32 { process?.processIdentifier ?? getpid() }
+
     func connect() throws -> RedisConnection {
         try RedisConnection(port: port)
     }
