@@ -36,7 +36,7 @@ public final class QueryBuffer {
             start -= from
             if capacity - end >= n { return shift }
         }
-        var newCap = capacity * 2
+        var newCap = max(capacity * 2, 16 * 1024)
         while newCap - end < n { newCap *= 2 }
         let nb = UnsafeMutablePointer<UInt8>.allocate(capacity: newCap)
         nb.update(from: base, count: end)
@@ -72,15 +72,41 @@ public final class QueryBuffer {
         if end > from { memmove(base, base + from, end - from) }
         end -= from
         start -= from
-        if end == 0 && capacity > 64 * 1024 {
-            base.deallocate()
-            capacity = 16 * 1024
-            base = .allocate(capacity: capacity)
-        }
+        peak = max(peak, end)
         return shift
     }
 
     public var allocatedSize: Int { capacity }
+
+    /// Most bytes held since the last `resizeIfIdle` (Redis's querybuf_peak).
+    private var peak = 0
+
+    /// Periodic trim, as Redis's client cron does it: an empty buffer of a
+    /// client idle for `idleSeconds >= 2` is freed; one much larger than what
+    /// recent requests needed shrinks to fit. Returns whether it resized.
+    @discardableResult
+    public func resizeIfIdle(idleSeconds: Int64) -> Bool {
+        defer { peak = end - start }
+        guard start == end else { return false }
+        if idleSeconds >= 2 && capacity > 0 {
+            base.deallocate()
+            base = .allocate(capacity: 1)
+            capacity = 0
+            start = 0
+            end = 0
+            return true
+        }
+        if capacity > 32 * 1024 && peak < capacity / 2 {
+            let newCap = max(peak, 16 * 1024)
+            base.deallocate()
+            base = .allocate(capacity: newCap)
+            capacity = newCap
+            start = 0
+            end = 0
+            return true
+        }
+        return false
+    }
 }
 
 /// Result of one parse step.

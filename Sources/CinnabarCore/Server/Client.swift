@@ -549,6 +549,14 @@ public final class Client: EventHandler {
         server.clientClosed(self)
     }
 
+    /// True while a request is partly parsed (its arguments live in the query buffer).
+    var parserInProgress: Bool { parser.inProgress }
+
+    /// Cron: frees or shrinks the query buffer of an idle client.
+    func resizeQueryBuffer(now: Int64) {
+        query.resizeIfIdle(idleSeconds: (now - lastInteraction) / 1000)
+    }
+
     /// Bytes held by the query buffer (CLIENT LIST qbuf): while commands run,
     /// the whole batch read from the socket, as Redis trims it only afterwards.
     public var queryBufferLength: Int { processing ? query.end - batchStart : query.available }

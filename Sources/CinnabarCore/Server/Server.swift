@@ -447,6 +447,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
                 keyspace.unlock(i)
             }
         }
+        // Give back query buffers of idle clients and shrink oversized ones.
+        for c in ctx.clients.values where !c.parserInProgress {
+            c.resizeQueryBuffer(now: now)
+        }
         let timeout = ctx.config.timeout
         if timeout > 0 {
             let idle = ctx.clients.values.filter {
