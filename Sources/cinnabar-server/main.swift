@@ -39,6 +39,14 @@ do {
     exit(1)
 }
 
+// Block SIGTERM/SIGINT before any thread exists, so every thread inherits the
+// mask and the signals arrive only through the signalfd on loop 0.
+var blocked = sigset_t()
+sigemptyset(&blocked)
+sigaddset(&blocked, SIGTERM)
+sigaddset(&blocked, SIGINT)
+pthread_sigmask(SIG_BLOCK, &blocked, nil)
+
 KeyHash.seedRandomly()
 let server = Cinnabar.makeServer(config: config, configFile: file.flatMap { absolutePath($0) })
 do {

@@ -159,6 +159,8 @@ public enum ConfigParser {
                 // Each save line adds a point; the first one replaces the defaults.
                 if !saveSeen { config.save = []; saveSeen = true }
                 if values.count == 1 && values[0].isEmpty { config.save = []; continue }
+                // Like Redis, a single argument (`--save "60 100"`) is split on spaces.
+                let values = values.count == 1 ? values[0].split(separator: " ").map(String.init) : values
                 guard values.count % 2 == 0, !values.isEmpty else {
                     throw FileError(file: file, line: lineNo, text: line, message: "Invalid save parameters")
                 }

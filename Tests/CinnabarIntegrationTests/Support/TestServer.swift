@@ -12,11 +12,15 @@ final class TestServer {
 
     let port: Int
     let dir: String
+    /// False when the caller supplied `dir` (it outlives this server: restarts).
+    private let ownsDir: Bool
     private var server: Server?
     private var process: Process?
 
-    init(_ config: [String: String] = [:], mode: Mode = .inProcess) throws {
-        dir = NSTemporaryDirectory() + "cinnabar-test-\(UUID().uuidString)"
+    /// `dir` keeps data across servers (restart tests); by default a fresh temporary directory is used and removed.
+    init(_ config: [String: String] = [:], mode: Mode = .inProcess, dir existing: String? = nil) throws {
+        ownsDir = existing == nil
+        dir = existing ?? NSTemporaryDirectory() + "cinnabar-test-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var settings = ["bind": "127.0.0.1", "save": "", "dir": dir, "io-threads": "2", "loglevel": "warning"]
         for (k, v) in config { settings[k] = v }
@@ -59,7 +63,42 @@ final class TestServer {
             if p.isRunning { p.terminate(); p.waitUntilExit() }
             process = nil
         }
-        try? FileManager.default.removeItem(atPath: dir)
+        if ownsDir {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+    }
+
+    /// Kills the binary server with SIGKILL (a crash: nothing is flushed).
+    func crash() {
+        if let p = process, p.isRunning {
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+        }
+        process = nil
+    }
+
+    /// Makes a temporary directory the caller removes.
+    static func makeDirectory() throws -> String {
+        let d = NSTemporaryDirectory() + "cinnabar-test-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+        return d
+    }
+
+    /// Runs a program to completion; returns its exit status and combined output.
+    static func run(_ path: String, _ args: [String], timeout: Double = 30) throws -> (status: Int32, output: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = args
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { p.terminate() }
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
     /// The server's process id (the test process itself when in-process).
