@@ -83,6 +83,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Where the process stops: true once every loop has returned.
     public private(set) var finished = false
     private let finishedCondition = Condition()
+    /// Channel and pattern subscriptions, message delivery, keyspace notifications.
+    public private(set) var pubsub: PubSub!
+    /// WATCHed keys of every client.
+    private(set) var watches: WatchRegistry!
 
     public init(config: ServerConfig, configFile: String? = nil, families: [[CommandSpec]]) {
         self.config = ConfigStore(config, file: configFile)
@@ -93,6 +97,11 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         _ = id.withUnsafeMutableBytes { getrandom($0.baseAddress, 20, 0) }
         let hex = Array("0123456789abcdef".utf8)
         runID = String(decoding: id.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+        watches = WatchRegistry(server: self)
+        watches.install()
+        pubsub = PubSub(server: self)
+        pubsub.install()
+        cronHooks.append { ctx in Client.checkOutputLimits(ctx) }
     }
 
     // MARK: lifecycle
