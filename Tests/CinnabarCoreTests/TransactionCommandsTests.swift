@@ -82,6 +82,25 @@ final class TransactionCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("EXEC", "x"), R.err("EXECABORT Transaction discarded because of: wrong number of arguments for 'exec' command"))
     }
 
+    /// Checks made before EXEC runs see the flags of what it queued.
+    func testAdmissionOfExecJudgesQueuedCommands() {
+        let h = Harness()
+        h.server.admissionChecks.append { c, cmd in
+            cmd.name == "exec" && c.queuedFlags.contains(.denyoom) ? .outOfMemory : nil
+        }
+        XCTAssertEqual(h.run("MULTI"), R.ok)
+        XCTAssertEqual(h.run("GET", "x"), queued)
+        XCTAssertEqual(h.run("PING"), queued)
+        XCTAssertEqual(h.run("EXEC"), "*2\r\n$-1\r\n+PONG\r\n")
+        XCTAssertEqual(h.run("MULTI"), R.ok)
+        XCTAssertEqual(h.run("SET", "x", "1"), queued)
+        XCTAssertEqual(h.run("GET", "x"), queued)
+        XCTAssertTrue(h.client.queuedMissingFlags.contains(.write))
+        XCTAssertEqual(h.run("EXEC"), R.err("EXECABORT Transaction discarded because of: OOM command not allowed when used memory > 'maxmemory'."))
+        XCTAssertEqual(h.client.queuedFlags, [])
+        XCTAssertEqual(h.run("GET", "x"), R.null)
+    }
+
     func testDiscard() {
         let h = Harness()
         h.run("SET", "k", "v")

@@ -90,6 +90,8 @@ extension Server {
                 c.multiQueue.append(queued)
                 // Counted as Redis does: argument bytes plus a pointer per argument.
                 c.multiBytes += queued.byteCount + 8 * queued.count
+                c.queuedFlags.formUnion(cmd.flags)
+                c.queuedMissingFlags.formUnion(CommandFlags(rawValue: ~cmd.flags.rawValue))
             }
             c.reply.status("QUEUED")
             return

@@ -44,6 +44,8 @@ public enum TransactionCommands {
     static func discardTransaction(_ c: Client) {
         if !c.multiQueue.isEmpty { c.multiQueue.removeAll() }
         c.multiBytes = 0
+        c.queuedFlags = []
+        c.queuedMissingFlags = []
         c.flags.remove([.multi, .dirtyCAS, .dirtyExec])
         c.server.watches.unwatchAll(c)
         c.watchedKeyChanged.store(false, ordering: .relaxed)

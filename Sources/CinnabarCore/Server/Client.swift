@@ -151,6 +151,11 @@ public final class Client: EventHandler {
     public private(set) var queuedCommandCount = 0
     /// Bytes of queued commands (CLIENT LIST multi-mem).
     public var multiBytes = 0
+    /// Flags of the queued commands: `queuedFlags` has those any of them
+    /// has, `queuedMissingFlags` those at least one lacks. Checks made before
+    /// EXEC runs judge it by them (a queued write makes EXEC a write).
+    public var queuedFlags: CommandFlags = []
+    public var queuedMissingFlags: CommandFlags = []
 
     /// Keys this client WATCHes (owned by its loop; see `WatchRegistry`).
     var watches: [WatchedKey] = []
