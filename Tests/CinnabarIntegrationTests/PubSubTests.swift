@@ -119,6 +119,23 @@ final class PubSubTests: XCTestCase {
         XCTAssertEqual(try p.call("PUBLISH", "foo", "x"), .integer(0))
     }
 
+    /// The same limits hold for ordinary clients: one whose pipeline piles up
+    /// more than the hard limit is dropped without being sent anything more.
+    func testClientOverNormalLimitIsDroppedMidPipeline() throws {
+        let s = try TestServer(["io-threads": "2"])
+        let r = try s.connect()
+        try r.call("CONFIG", "SET", "client-output-buffer-limit", "normal 100000 0 0")
+        try r.call("SET", "bigkey", String(repeating: "x", count: 10_000))
+        let c = try s.connect()
+        try c.call("CLIENT", "SETNAME", "piped")
+        var pipeline: [UInt8] = []
+        for _ in 0..<30 { pipeline += RedisConnection.encode([Array("GET".utf8), Array("bigkey".utf8)]) }
+        try c.write(pipeline)
+        XCTAssertThrowsError(try c.read())
+        XCTAssertNil(try clientLine(r, "piped"))
+        XCTAssertEqual(try r.call("PING"), .simple("PONG"))
+    }
+
     func testSoftLimitNeedsItsSeconds() throws {
         let s = try TestServer(["io-threads": "2"])
         let p = try s.connect()

@@ -454,7 +454,8 @@ public final class Client: EventHandler {
         processing = true
         defer { processing = false }
         batchStart = query.start
-        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) && !flags.contains(.postponed) {
+        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) && !flags.contains(.postponed)
+                && !flags.contains(.closeASAP) {
             if reply.pending > Self.outputBackpressure {
                 pauseReading()
                 break
@@ -472,6 +473,8 @@ public final class Client: EventHandler {
             loadArgsFromParser()
             server.processCommand(self)
             parser.reset()
+            // Output past the first block may break client-output-buffer-limit.
+            if reply.pending > Self.staticReplyBlock { checkOutputLimit() }
         }
         if !parser.inProgress || query.start > 64 * 1024 {
             parser.shifted(by: query.compact(keepingFrom: parser.retainedStart))
@@ -490,7 +493,8 @@ public final class Client: EventHandler {
 
     /// Writes as much pending output as the socket takes.
     func flush() {
-        guard !closed, !flags.contains(.fake) else { return }
+        // A client over its output limit is dropped without being sent more, as in Redis.
+        guard !closed, !flags.contains(.fake), !flags.contains(.closeASAP) else { return }
         if reply.pending > 0 { context.stats.writesProcessed += 1 }
         while reply.pending > 0 {
             let pb = reply.pendingBytes
@@ -541,12 +545,17 @@ public final class Client: EventHandler {
         context.loop.modify(fd, read: !readPaused, write: wantsWritable)
     }
 
-    /// Reply bytes Redis would count as output-buffer memory (CLIENT LIST
-    /// `omem`, client-output-buffer-limit): what does not fit the first 16 KB
-    /// block every connection has.
-    public var outputBufferMemory: Int { max(0, reply.pending - Self.staticReplyBlock) }
+    /// Reply bytes counted as output-buffer memory (CLIENT LIST `omem`,
+    /// client-output-buffer-limit): none while unsent output fits the 16 KB
+    /// block every connection has, all of it beyond. Redis keeps that block
+    /// out of its count but fills it only while nothing else is queued, so
+    /// its figure lies between ours minus 16 KB and ours.
+    public var outputBufferMemory: Int {
+        let pending = reply.pending
+        return pending > Self.staticReplyBlock ? pending : 0
+    }
 
-    /// Size of the reply block not counted by `outputBufferMemory`.
+    /// Size of the reply block `outputBufferMemory` does not count alone.
     static let staticReplyBlock = 16 * 1024
 
     /// Disconnects clients over their class's client-output-buffer-limit

@@ -355,7 +355,8 @@ public final class PubSub: @unchecked Sendable {
             return taken
         }
         let c = s.client
-        if items.isEmpty || c.closed { return }
+        // Nothing more is added for a client already over its output limit.
+        if items.isEmpty || c.closed || c.flags.contains(.closeASAP) { return }
         for (msg, pattern) in items {
             c.writePush { r in
                 if let pattern {
