@@ -33,6 +33,8 @@ public enum CommandError: Error, Equatable {
     case watchInMulti
     case commandNotAllowedInMulti
     case pubsubContext(command: String)
+    /// A subscription attempted where no further replies could be awaited (scripts, EXEC for SSUBSCRIBE).
+    case subscribeDenied(command: String)
     case loading
     case busyScript
     case busyFunction
@@ -124,6 +126,7 @@ public enum CommandError: Error, Equatable {
         case .commandNotAllowedInMulti: return "ERR Command not allowed inside a transaction"
         case .pubsubContext(let command):
             return "ERR Can't execute '\(command)': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+        case .subscribeDenied(let command): return "ERR \(command) isn't allowed for a DENY BLOCKING client"
         case .loading: return "LOADING Redis is loading the dataset in memory"
         case .busyScript: return "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
         case .busyFunction: return "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."

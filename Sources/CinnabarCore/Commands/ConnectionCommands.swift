@@ -269,7 +269,7 @@ public enum ConnectionCommands {
         if c.flags.contains(.pubsub) { flags += "P" }
         if c.flags.contains(.multi) { flags += "x" }
         if c.flags.contains(.blocked) || c.flags.contains(.postponed) { flags += "b" }
-        if c.flags.contains(.dirtyCAS) { flags += "d" }
+        if c.flags.contains(.dirtyCAS) || c.watchedKeyChanged.load(ordering: .relaxed) { flags += "d" }
         if c.flags.contains(.closeAfterReply) { flags += "c" }
         if c.flags.contains(.closeASAP) { flags += "A" }
         if c.flags.contains(.noEvict) { flags += "e" }
@@ -282,7 +282,7 @@ public enum ConnectionCommands {
         s += " sub=\(c.channelSubscriptions) psub=\(c.patternSubscriptions) ssub=\(c.shardChannelSubscriptions)"
         s += " multi=\(c.flags.contains(.multi) ? c.queuedCommandCount : -1)"
         s += " qbuf=\(c.queryBufferLength) qbuf-free=\(c.queryBufferFree) argv-mem=\(c.argvMemory) multi-mem=\(c.multiBytes)"
-        s += " rbs=\(c.reply.allocatedSize) rbp=\(c.reply.allocatedSize) obl=\(c.reply.pending) oll=0 omem=0"
+        s += " rbs=\(c.reply.allocatedSize) rbp=\(c.reply.allocatedSize) obl=\(c.reply.pending) oll=0 omem=\(c.outputBufferMemory)"
         s += " tot-mem=\(c.memoryUsage) events=\(c.eventMask) cmd=\(cmd) user=default redir=-1 resp=\(c.resp.rawValue)"
         return s
     }

@@ -14,11 +14,12 @@ extension Server {
     public func processCommand(_ c: Client) {
         guard c.argc > 0 else { return }
         let mark = c.reply.count
+        if !c.pushedSpans.isEmpty { c.pushedSpans.removeAll() }
         dispatch(c)
-        // CLIENT REPLY OFF/SKIP: whatever this command wrote is dropped.
+        // CLIENT REPLY OFF/SKIP: whatever this command wrote is dropped, except pub/sub pushes.
         let replyFlags: ClientFlags = [.replyOff, .replySkip, .replySkipNext]
         if !c.flags.isDisjoint(with: replyFlags) {
-            if !c.flags.isDisjoint(with: [.replyOff, .replySkip]) && c.reply.count >= mark { c.reply.truncate(to: mark) }
+            if !c.flags.isDisjoint(with: [.replyOff, .replySkip]) && c.reply.count >= mark { c.discardReply(from: mark) }
             c.flags.remove(.replySkip)
             if c.flags.contains(.replySkipNext) {
                 c.flags.remove(.replySkipNext)
@@ -83,9 +84,15 @@ extension Server {
             return
         }
         if inMulti && !transactionControl.contains(cmd.name) {
-            let queued = OwnedCommand(copying: c)
-            c.multiQueue.append(queued)
-            c.multiBytes += queued.byteCount
+            // A transaction already doomed keeps nothing, as Redis.
+            if !c.flags.contains(.dirtyExec) && !c.watchedKeyChanged.load(ordering: .relaxed) {
+                let queued = OwnedCommand(copying: c)
+                c.multiQueue.append(queued)
+                // Counted as Redis does: argument bytes plus a pointer per argument.
+                c.multiBytes += queued.byteCount + 8 * queued.count
+                c.queuedFlags.formUnion(cmd.flags)
+                c.queuedMissingFlags.formUnion(CommandFlags(rawValue: ~cmd.flags.rawValue))
+            }
             c.reply.status("QUEUED")
             return
         }
@@ -107,10 +114,16 @@ extension Server {
         addr.hasPrefix("127.") || addr.hasPrefix("[::1]:")
     }
 
-    /// Replies with a pre-execution error; inside MULTI it also dooms the transaction.
+    /// Replies with a pre-execution error; inside MULTI it also dooms the
+    /// transaction, and a refused EXEC discards it with EXECABORT (even
+    /// outside MULTI, as Redis words it).
     func reject(_ c: Client, _ cmd: CommandSpec?, _ error: CommandError) {
         if c.flags.contains(.multi) { c.flags.insert(.dirtyExec) }
         if let cmd { c.context.stats.rejected[cmd.id] += 1 }
+        if let cmd, cmd.name == "exec" {
+            TransactionCommands.abort(c, because: error)
+            return
+        }
         c.fail(error)
     }
 
@@ -153,7 +166,8 @@ extension Server {
                 return
             }
         }
-        if !c.flags.contains(.script) { c.now = Sys.unixMillis() }
+        // Commands nested in EXEC or a script share the outer command's clock, as in Redis.
+        if !c.flags.contains(.script) && !c.holdsAllShards { c.now = Sys.unixMillis() }
         c.clearRedactions()
         let prevDirty = c.changes
         ctx.callDepth += 1

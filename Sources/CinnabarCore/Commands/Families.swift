@@ -9,6 +9,8 @@ public enum CoreCommands {
             ServerCommands.all,
             ClusterCommands.all,
             PersistenceCommands.all,
+            TransactionCommands.all,
+            PubSubCommands.all,
         ]
     }
 }

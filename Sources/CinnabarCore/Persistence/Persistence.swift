@@ -59,9 +59,14 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     }
 
     private func admission(_ c: Client, _ cmd: CommandSpec) -> CommandError? {
+        // EXEC is judged by what it would run, as Redis does.
+        let exec = cmd.name == "exec"
+        let flags = exec ? cmd.flags.union(c.queuedFlags) : cmd.flags
+        let lacking = exec ? c.queuedMissingFlags : []
         // The append-only file's own replay client runs while loading.
-        if loading.load(ordering: .acquiring) && !cmd.flags.contains(.loading) && !c.flags.contains(.discardReplies) { return .loading }
-        if (cmd.flags.contains(.write) || cmd.flags.contains(.denyoom)) && writesRefused(c.context.config) { return .misconf }
+        if loading.load(ordering: .acquiring) && (!flags.contains(.loading) || lacking.contains(.loading))
+            && !c.flags.contains(.discardReplies) { return .loading }
+        if (flags.contains(.write) || flags.contains(.denyoom)) && writesRefused(c.context.config) { return .misconf }
         return nil
     }
 

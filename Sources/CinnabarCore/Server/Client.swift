@@ -1,5 +1,6 @@
 import CSystem
 import Glibc
+import Synchronization
 
 /// Connection state flags (several print in CLIENT LIST).
 public struct ClientFlags: OptionSet, Sendable {
@@ -150,6 +151,27 @@ public final class Client: EventHandler {
     public private(set) var queuedCommandCount = 0
     /// Bytes of queued commands (CLIENT LIST multi-mem).
     public var multiBytes = 0
+    /// Flags of the queued commands: `queuedFlags` has those any of them
+    /// has, `queuedMissingFlags` those at least one lacks. Checks made before
+    /// EXEC runs judge it by them (a queued write makes EXEC a write).
+    public var queuedFlags: CommandFlags = []
+    public var queuedMissingFlags: CommandFlags = []
+
+    /// Keys this client WATCHes (owned by its loop; see `WatchRegistry`).
+    var watches: [WatchedKey] = []
+    /// Set, from any thread, when a WATCHed key changed: the next EXEC fails
+    /// (Redis's CLIENT_DIRTY_CAS, CLIENT LIST flag `d`). An atomic rather
+    /// than a bit of `flags`, which only the owning loop may write.
+    public let watchedKeyChanged = Atomic<Bool>(false)
+    /// Pub/sub state, created by the first subscription (owned by its loop).
+    var subscriber: Subscriber?
+    /// Byte ranges of the reply buffer written as out-of-band pushes while
+    /// the current command's reply is suppressed (CLIENT REPLY OFF/SKIP):
+    /// they are delivered anyway, as Redis does for pub/sub messages.
+    var pushedSpans: [Range<Int>] = []
+    /// Unix seconds when the output buffer first went over its class's soft
+    /// limit, 0 while under it.
+    var softLimitSince: Int64 = 0
 
     /// Where the batch of commands being processed started in the query buffer.
     private var batchStart = 0
@@ -432,7 +454,8 @@ public final class Client: EventHandler {
         processing = true
         defer { processing = false }
         batchStart = query.start
-        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) && !flags.contains(.postponed) {
+        while !closed && !flags.contains(.closeAfterReply) && !flags.contains(.blocked) && !flags.contains(.postponed)
+                && !flags.contains(.closeASAP) {
             if reply.pending > Self.outputBackpressure {
                 pauseReading()
                 break
@@ -450,6 +473,8 @@ public final class Client: EventHandler {
             loadArgsFromParser()
             server.processCommand(self)
             parser.reset()
+            // Output past the first block may break client-output-buffer-limit.
+            if reply.pending > Self.staticReplyBlock { checkOutputLimit() }
         }
         if !parser.inProgress || query.start > 64 * 1024 {
             parser.shifted(by: query.compact(keepingFrom: parser.retainedStart))
@@ -468,7 +493,8 @@ public final class Client: EventHandler {
 
     /// Writes as much pending output as the socket takes.
     func flush() {
-        guard !closed, !flags.contains(.fake) else { return }
+        // A client over its output limit is dropped without being sent more, as in Redis.
+        guard !closed, !flags.contains(.fake), !flags.contains(.closeASAP) else { return }
         if reply.pending > 0 { context.stats.writesProcessed += 1 }
         while reply.pending > 0 {
             let pb = reply.pendingBytes
@@ -519,14 +545,57 @@ public final class Client: EventHandler {
         context.loop.modify(fd, read: !readPaused, write: wantsWritable)
     }
 
+    /// Reply bytes counted as output-buffer memory (CLIENT LIST `omem`,
+    /// client-output-buffer-limit): none while unsent output fits the 16 KB
+    /// block every connection has, all of it beyond. Redis keeps that block
+    /// out of its count but fills it only while nothing else is queued, so
+    /// its figure lies between ours minus 16 KB and ours.
+    public var outputBufferMemory: Int {
+        let pending = reply.pending
+        return pending > Self.staticReplyBlock ? pending : 0
+    }
+
+    /// Size of the reply block `outputBufferMemory` does not count alone.
+    static let staticReplyBlock = 16 * 1024
+
     /// Disconnects clients over their class's client-output-buffer-limit
-    /// (pub/sub subscribers that do not read).
+    /// (pub/sub subscribers that do not read): at once past the hard limit,
+    /// or once past the soft limit for longer than its seconds. Called when
+    /// output is added or cannot be written, and from cron so a client over
+    /// the soft limit is closed even when no more output arrives.
     func checkOutputLimit() {
+        if closed || flags.contains(.fake) || flags.contains(.closeASAP) { return }
         let cls = flags.contains(.pubsub) ? "pubsub" : "normal"
-        guard let limit = context.config.outputLimits[cls], limit.hard > 0 else { return }
-        if reply.pending > limit.hard {
+        guard let limit = context.config.outputLimits[cls], limit.hard > 0 || limit.soft > 0 else {
+            softLimitSince = 0
+            return
+        }
+        let used = outputBufferMemory
+        let hard = limit.hard > 0 && used >= limit.hard
+        var soft = limit.soft > 0 && used >= limit.soft
+        if soft {
+            let now = server.cachedMillis / 1000
+            if softLimitSince == 0 {
+                softLimitSince = now
+                soft = false
+            } else if now - softLimitSince <= Int64(limit.seconds) {
+                soft = false
+            }
+        } else {
+            softLimitSince = 0
+        }
+        if hard || soft {
             server.log.log(.warning, "Client id=\(id) addr=\(peerAddress) scheduled to be closed ASAP for overcoming of output buffer limits.")
             closeSoon()
+        }
+    }
+
+    /// Cron on `ctx`'s loop: re-checks its clients holding output beyond the
+    /// first block, so one over its soft limit is closed once the time has
+    /// passed even when no more output arrives.
+    static func checkOutputLimits(_ ctx: LoopContext) {
+        for c in ctx.clients.values where c.softLimitSince != 0 || c.reply.pending > staticReplyBlock {
+            c.checkOutputLimit()
         }
     }
 

@@ -52,6 +52,16 @@ extension Server {
         }
     }
 
+    /// Memory eviction removed `key` from database `db` (its shard locked by
+    /// the caller): signals WATCH, then emits `evicted`, in Redis's order.
+    public func keyEvicted(db: Int, key: Key) {
+        if watchedKeys.load(ordering: .relaxed) > 0 { invalidateWatchers(db: db, key: key) }
+        let events = currentContext?.config.notifyKeyspaceEvents ?? config.snapshot.notifyKeyspaceEvents
+        if events != 0 {
+            emitKeyspaceEvent(.evicted, "evicted", key: key.bytes, db: db, enabled: NotifyFlags(rawValue: events))
+        }
+    }
+
     /// Invalidates WATCH on `key` (installed by the transactions module).
     func invalidateWatchers(db: Int, key: Key) {
         watchInvalidator?(db, key)

@@ -83,6 +83,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Where the process stops: true once every loop has returned.
     public private(set) var finished = false
     private let finishedCondition = Condition()
+    /// Channel and pattern subscriptions, message delivery, keyspace notifications.
+    public private(set) var pubsub: PubSub!
+    /// WATCHed keys of every client.
+    private(set) var watches: WatchRegistry!
 
     public init(config: ServerConfig, configFile: String? = nil, families: [[CommandSpec]]) {
         self.config = ConfigStore(config, file: configFile)
@@ -93,6 +97,11 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         _ = id.withUnsafeMutableBytes { getrandom($0.baseAddress, 20, 0) }
         let hex = Array("0123456789abcdef".utf8)
         runID = String(decoding: id.flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 15)]] }, as: UTF8.self)
+        watches = WatchRegistry(server: self)
+        watches.install()
+        pubsub = PubSub(server: self)
+        pubsub.install()
+        cronHooks.append { ctx in Client.checkOutputLimits(ctx) }
     }
 
     // MARK: lifecycle
@@ -378,13 +387,16 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Run when any client closes (pub/sub, blocking and WATCH cleanup register here).
     public var clientCloseHooks: [(Client) -> Void] = []
 
-    /// Every connected client, loop by loop, read under each loop's client lock.
+    /// Every connected client in connection order (Redis's CLIENT LIST
+    /// order), visited while every loop's client lock is held (taken in loop
+    /// order), so none leaves or renames itself meanwhile.
     public func forEachClient(_ body: (Client) -> Void) {
-        for ctx in contexts {
-            ctx.clientsLock.withLock {
-                for c in ctx.clients.values.sorted(by: { $0.id < $1.id }) { body(c) }
-            }
-        }
+        for ctx in contexts { ctx.clientsLock.lock() }
+        defer { for ctx in contexts.reversed() { ctx.clientsLock.unlock() } }
+        var all: [Client] = []
+        for ctx in contexts { all.append(contentsOf: ctx.clients.values) }
+        all.sort { $0.id < $1.id }
+        for c in all { body(c) }
     }
 
     /// Sets a client's name under its loop's client lock (CLIENT LIST reads it from other threads).
