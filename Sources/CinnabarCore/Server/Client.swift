@@ -611,11 +611,15 @@ public final class Client: EventHandler {
         if closed { return }
         closed = true
         if fd >= 0 {
+            // Leave the client list and release server-side state before the
+            // peer can see the connection close (it may look at CLIENT LIST next).
+            context.remove(self)
+            server.clientClosed(self)
             context.loop.unregister(fd)
             Sys.close(fd)
-            context.remove(self)
+        } else {
+            server.clientClosed(self)
         }
-        server.clientClosed(self)
     }
 
     /// True while a request is partly parsed (its arguments live in the query buffer).
