@@ -116,8 +116,8 @@ public enum HashCommands {
 
     @inline(__always)
     static func store(_ c: Client, _ h: HashValue, _ field: Bytes, _ value: Bytes) -> Bool {
-        let cfg = c.context.config
-        return h.set(field, value, maxEntries: cfg.hashMaxListpackEntries, maxValue: cfg.hashMaxListpackValue)
+        let ctx = c.context!
+        return h.set(field, value, maxEntries: ctx.config.hashMaxListpackEntries, maxValue: ctx.config.hashMaxListpackValue)
     }
 
     // MARK: writes
@@ -176,7 +176,7 @@ public enum HashCommands {
         for j in 2..<c.argc where h.remove(c.arg(j)) {
             deleted += 1
             if h.count == 0 {
-                AggregateSupport.deleteKey(c, key)
+                c.db.delete(key)
                 keyRemoved = true
                 break
             }

@@ -134,7 +134,7 @@ public enum SetCommands {
 
     /// Deletes an emptied set and emits `del`.
     static func dropEmpty(_ c: Client, _ key: Key) {
-        AggregateSupport.deleteKey(c, key)
+        c.db.delete(key)
         c.notify(.generic, "del", key.bytes)
     }
 
@@ -170,7 +170,7 @@ public enum SetCommands {
         for j in 2..<c.argc where s.remove(c.arg(j)) {
             deleted += 1
             if s.count == 0 {
-                AggregateSupport.deleteKey(c, key)
+                c.db.delete(key)
                 keyRemoved = true
                 break
             }
