@@ -53,6 +53,24 @@ private extension Harness {
     func encoding(_ key: String) -> String { bulks(run("OBJECT", "ENCODING", key)).first ?? "" }
 }
 
+/// Bytes from a hex string.
+private func hex(_ s: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var i = s.startIndex
+    while i < s.endIndex {
+        let j = s.index(i, offsetBy: 2)
+        out.append(UInt8(s[i..<j], radix: 16)!)
+        i = j
+    }
+    return out
+}
+
+/// The content of a bulk reply given as raw bytes.
+private func bulkContent(_ reply: [UInt8]) -> [UInt8] {
+    let start = reply.firstIndex(of: 10)! + 1
+    return Array(reply[start..<(reply.count - 2)])
+}
+
 final class HashCommandsTests: XCTestCase {
     func testSetGetAndReadReplies() {
         let h = Harness()
@@ -364,5 +382,73 @@ final class HashCommandsTests: XCTestCase {
         h.run("HDEL", "h", "a")
         XCTAssertEqual(h.run("HGETALL", "h"), R.bulks(["b", "", "c", "3", long, long]))
         XCTAssertEqual(h.encoding("h"), "listpack")
+    }
+
+    func testDumpAndRestore() {
+        // Payloads as Redis 7.0.15 dumps `HSET h a 1 b hello` (listpack) and
+        // `HSET ht a 1` with hash-max-listpack-entries 0 (hashtable).
+        let packed = hex("101616000000040081610201018162028568656c6c6f06ff0a00e8c5fe99ee07955d")
+        let table = hex("04010161c0010a0040911a90cb078b45")
+        let h = Harness()
+        h.run("HSET", "h", "a", "1", "b", "hello")
+        XCTAssertEqual(h.runBytes([Array("DUMP".utf8), Array("h".utf8)]), Harness.bulkBytes(packed))
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("r".utf8), Array("0".utf8), packed]), R.ok)
+        XCTAssertEqual(h.run("HGETALL", "r"), R.bulks(["a", "1", "b", "hello"]))
+        XCTAssertEqual(h.encoding("r"), "listpack")
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("t".utf8), Array("0".utf8), table]), R.ok)
+        XCTAssertEqual(h.run("HGETALL", "t"), R.bulks(["a", "1"]))
+        XCTAssertEqual(h.encoding("t"), "listpack", "a small plain hash loads packed")
+
+        let z = Harness(["hash-max-listpack-entries": "0"])
+        z.run("HSET", "ht", "a", "1")
+        XCTAssertEqual(z.runBytes([Array("DUMP".utf8), Array("ht".utf8)]), Harness.bulkBytes(table))
+
+        // Round trips of both encodings, long values included.
+        let big = Harness()
+        var args = ["HSET", "big"]
+        for i in 0..<600 { args += ["f\(i)", String(repeating: "v", count: i % 100)] }
+        big.run(args.map { Array($0.utf8) })
+        XCTAssertEqual(big.encoding("big"), "hashtable")
+        let payload = bulkContent(big.runBytes([Array("DUMP".utf8), Array("big".utf8)]))
+        XCTAssertEqual(big.run([Array("RESTORE".utf8), Array("copy".utf8), Array("0".utf8), payload]), R.ok)
+        XCTAssertEqual(big.encoding("copy"), "hashtable")
+        for i in stride(from: 0, to: 600, by: 37) {
+            XCTAssertEqual(big.run("HGET", "copy", "f\(i)"), R.bulk(String(repeating: "v", count: i % 100)))
+        }
+        XCTAssertEqual(big.run("HLEN", "copy"), R.int(600))
+    }
+
+    func testLoaderRejectsDuplicatesAndEmpties() {
+        func load(_ body: [UInt8], _ type: UInt8) -> String {
+            let w = RDBWriter(compress: false)
+            w.byte(type)
+            w.raw(body)
+            var r = RDBReader(Bytes(start: nil, count: 0))
+            return w.bytes.withBytes { b -> String in
+                r = RDBReader(b)
+                do throws(RDBError) {
+                    let t = try r.byte()
+                    _ = try RDBValues.read(t, &r)
+                    return "ok"
+                } catch {
+                    return error.message
+                }
+            }
+        }
+        _ = HashCommands.all
+        // Plain hash with a repeated field, then an empty one.
+        XCTAssertEqual(load([2, 1, 97, 1, 49, 1, 97, 1, 50], RDB.TypeCode.hash), "Duplicate hash fields detected")
+        XCTAssertEqual(load([0], RDB.TypeCode.hash), "Empty keys are not allowed")
+        var lp = ListpackEncoder()
+        for s in ["a", "1", "a", "2"] { Array(s.utf8).withBytes { lp.append($0) } }
+        let blob = lp.finish()
+        XCTAssertEqual(load([UInt8(blob.count)] + blob, RDB.TypeCode.hashListpack), "Duplicate hash fields detected")
+        var odd = ListpackEncoder()
+        for s in ["a", "1", "b"] { Array(s.utf8).withBytes { odd.append($0) } }
+        let oddBlob = odd.finish()
+        XCTAssertEqual(load([UInt8(oddBlob.count)] + oddBlob, RDB.TypeCode.hashListpack), "Hash listpack integrity check failed.")
+        // A zipmap (pre-2.6 RDB) of two pairs: a=1, bb=xyz (with one free byte).
+        let zipmap: [UInt8] = [2, 1, 97, 1, 0, 49, 2, 98, 98, 3, 1, 120, 121, 122, 0, 255]
+        XCTAssertEqual(load([UInt8(zipmap.count)] + zipmap, RDB.TypeCode.hashZipmap), "ok")
     }
 }

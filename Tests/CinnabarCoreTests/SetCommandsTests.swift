@@ -60,6 +60,18 @@ private extension Harness {
     }
 }
 
+/// Bytes from a hex string.
+private func hex(_ s: String) -> [UInt8] {
+    var out: [UInt8] = []
+    var i = s.startIndex
+    while i < s.endIndex {
+        let j = s.index(i, offsetBy: 2)
+        out.append(UInt8(s[i..<j], radix: 16)!)
+        i = j
+    }
+    return out
+}
+
 final class SetCommandsTests: XCTestCase {
     func testBasics() {
         let h = Harness()
@@ -436,5 +448,46 @@ final class SetCommandsTests: XCTestCase {
             let found = bytes("k\(i)").withBytes { t.find($0) != nil }
             XCTAssertEqual(found, i % 2 == 1, "k\(i)")
         }
+    }
+
+    func testDumpAndRestore() {
+        // As Redis 7.0.15 dumps `SADD s 1 2 70000` (a 4-byte intset) and `SADD t a`.
+        let intset = hex("0b1404000000030000000100000002000000701101000a0085d5c1065b1dd055")
+        let table = hex("020101610a006296e97e44d21a6d")
+        let h = Harness()
+        h.run("SADD", "s", "1", "2", "70000")
+        h.run("SADD", "t", "a")
+        XCTAssertEqual(h.runBytes([Array("DUMP".utf8), Array("s".utf8)]), Harness.bulkBytes(intset))
+        XCTAssertEqual(h.runBytes([Array("DUMP".utf8), Array("t".utf8)]), Harness.bulkBytes(table))
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("s2".utf8), Array("0".utf8), intset]), R.ok)
+        XCTAssertEqual(h.run("SMEMBERS", "s2"), R.bulks(["1", "2", "70000"]))
+        XCTAssertEqual(h.encoding("s2"), "intset")
+        // The width survives removals, so the value dumps back identically.
+        h.run("SREM", "s2", "70000")
+        h.run("SADD", "s2", "70000")
+        XCTAssertEqual(h.runBytes([Array("DUMP".utf8), Array("s2".utf8)]), Harness.bulkBytes(intset))
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("t2".utf8), Array("0".utf8), table]), R.ok)
+        XCTAssertEqual(h.encoding("t2"), "hashtable")
+        // A plain set of integers loads as an intset; a large one as a table.
+        h.sadd("nums", (0..<600).map(String.init))
+        XCTAssertEqual(h.encoding("nums"), "hashtable")
+        let reply = h.runBytes([Array("DUMP".utf8), Array("nums".utf8)])
+        let payload = Array(reply[(reply.firstIndex(of: 10)! + 1)..<(reply.count - 2)])
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("nums2".utf8), Array("0".utf8), payload]), R.ok)
+        XCTAssertEqual(h.encoding("nums2"), "hashtable")
+        XCTAssertEqual(h.members("nums2"), Set((0..<600).map(String.init)))
+        let w = RDBWriter(compress: false)
+        w.byte(RDB.TypeCode.set)
+        w.length(3)
+        for m in ["3", "1", "2"] { w.string(m) }
+        var r = RDBReader(Bytes(start: nil, count: 0))
+        let loaded: SetValue? = w.bytes.withBytes { b in
+            r = RDBReader(b)
+            _ = SetCommands.all
+            guard let t = try? r.byte(), case .object(let o)? = try? RDBValues.read(t, &r) else { return nil }
+            return o as? SetValue
+        }
+        XCTAssertEqual(loaded?.encodingName, "intset")
+        XCTAssertEqual(loaded?.count, 3)
     }
 }

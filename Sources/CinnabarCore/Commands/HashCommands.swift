@@ -2,7 +2,9 @@
 public enum HashCommands {
     static let scanComplexity = "O(1) for every call. O(N) for a complete iteration, including enough command calls for the cursor to return back to 0. N is the number of elements inside the collection.."
 
+    /// The family's command table rows (registering the type's RDB loaders on first use).
     public static var all: [CommandSpec] {
+        HashValue.rdbRegistration
         let one = KeySpec.range(first: 1, last: 1, step: 1)
         func spec(_ flags: [String]) -> [CommandKeySpec] {
             [CommandKeySpec(flags: flags, .index(1), .range(lastKey: 0, step: 1, limit: 0))]

@@ -1,6 +1,8 @@
 /// Set commands (Redis's `set` group).
 public enum SetCommands {
+    /// The family's command table rows (registering the type's RDB loaders on first use).
     public static var all: [CommandSpec] {
+        SetValue.rdbRegistration
         let one = KeySpec.range(first: 1, last: 1, step: 1)
         let every = KeySpec.range(first: 1, last: -1, step: 1)
         let store = KeySpec.range(first: 1, last: -1, step: 1)

@@ -37,6 +37,9 @@ public final class HashValue: StoredObject {
         return packed.map { malloc_usable_size($0) } ?? 0
     }
 
+    public override var rdbType: UInt8 { table == nil ? RDB.TypeCode.hashListpack : RDB.TypeCode.hash }
+    public override func rdbWrite(_ w: RDBWriter) { writeRDB(w) }
+
     public override func duplicate() -> StoredObject {
         let copy = HashValue()
         if let table {
@@ -318,4 +321,139 @@ public final class HashValue: StoredObject {
         let s = slot(at: o)
         return (bytes(s.fieldStart, s.fieldLength), bytes(s.valueStart, s.valueLength))
     }
+}
+
+// MARK: RDB
+
+extension HashValue {
+    /// The encoding limits applied to loaded hashes: Redis's defaults, as
+    /// loaders have no server configuration at hand. Writes later apply the
+    /// configured limits.
+    static let loadLimits = ServerConfig()
+
+    /// A packed hash as a listpack of alternating fields and values (type
+    /// 16), a table as a count and field/value strings (type 4), as Redis 7.0 saves them.
+    func writeRDB(_ w: RDBWriter) {
+        if let table {
+            w.length(table.count)
+            for i in 0..<table.count {
+                w.string(table.key(at: i))
+                w.string(table.value(at: i))
+            }
+            return
+        }
+        var lp = ListpackEncoder()
+        forEach { f, v in
+            lp.append(f)
+            lp.append(v)
+        }
+        w.string(lp.finish())
+    }
+
+    /// Reads a hash saved as RDB type 4 (plain), 9 (zipmap), 13 (ziplist) or
+    /// 16 (listpack). Duplicate fields and empty hashes are rejected.
+    static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
+        let maxEntries = loadLimits.hashMaxListpackEntries
+        let maxValue = loadLimits.hashMaxListpackValue
+        let h = HashValue()
+        var failure: RDBError?
+        /// Adds a pair, noting a duplicate field as the load's failure.
+        func add(_ f: Bytes, _ v: Bytes, maxValue: Int) {
+            if failure == nil && !h.set(f, v, maxEntries: Int.max, maxValue: maxValue) {
+                failure = RDBError("Duplicate hash fields detected")
+            }
+        }
+        switch type {
+        case RDB.TypeCode.hash:
+            let n = try r.length()
+            if n > maxEntries { h.convertToTable() }
+            for _ in 0..<n {
+                let f = try r.string()
+                let v = try r.string()
+                f.withBytes { fb in v.withBytes { vb in add(fb, vb, maxValue: maxValue) } }
+                if let failure { throw failure }
+            }
+        case RDB.TypeCode.hashListpack, RDB.TypeCode.hashZiplist:
+            // Kept packed whatever the value lengths, as Redis keeps the blob.
+            let blob = try r.string()
+            var field: [UInt8]?
+            let visit: (CompactEncodings.Element) throws(RDBError) -> Void = { el throws(RDBError) in
+                guard let f = field else {
+                    field = el.array
+                    return
+                }
+                field = nil
+                f.withBytes { fb in el.array.withBytes { vb in add(fb, vb, maxValue: Int.max) } }
+                if let failure { throw failure }
+            }
+            blob.withBytes { b in
+                do throws(RDBError) {
+                    if type == RDB.TypeCode.hashListpack {
+                        try CompactEncodings.listpack(b, visit)
+                    } else {
+                        try CompactEncodings.ziplist(b, visit)
+                    }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            guard field == nil else { throw RDBError("Hash listpack integrity check failed.") }
+        case RDB.TypeCode.hashZipmap:
+            let blob = try r.string()
+            blob.withBytes { b in
+                do throws(RDBError) {
+                    try Self.zipmapPairs(b) { f, v in add(f, v, maxValue: maxValue) }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+        default:
+            throw RDBError("Unknown RDB value type \(type)")
+        }
+        guard h.count > 0 else { throw RDBError("Empty keys are not allowed") }
+        if h.isPacked && h.count > maxEntries { h.convertToTable() }
+        return h
+    }
+
+    /// Calls `body` with each pair of a zipmap (the hash encoding of RDB
+    /// files older than Redis 2.6): a count byte, then per pair a length,
+    /// the field, a length, a free-space byte, the value and its free space,
+    /// up to a 0xFF terminator.
+    static func zipmapPairs(_ z: Bytes, _ body: (Bytes, Bytes) -> Void) throws(RDBError) {
+        var p = 1
+        func length() throws(RDBError) -> Int {
+            guard p < z.count else { throw RDBError("Zipmap integrity check failed.") }
+            let b = z[p]
+            if b < 254 {
+                p += 1
+                return Int(b)
+            }
+            guard b == 254, p + 5 <= z.count else { throw RDBError("Zipmap integrity check failed.") }
+            let n = Int(z[p + 1]) | Int(z[p + 2]) << 8 | Int(z[p + 3]) << 16 | Int(z[p + 4]) << 24
+            p += 5
+            return n
+        }
+        func take(_ n: Int) throws(RDBError) -> Bytes {
+            guard n >= 0, p + n <= z.count else { throw RDBError("Zipmap integrity check failed.") }
+            defer { p += n }
+            return Bytes(rebasing: z[p..<(p + n)])
+        }
+        guard z.count >= 2 else { throw RDBError("Zipmap integrity check failed.") }
+        while true {
+            guard p < z.count else { throw RDBError("Zipmap integrity check failed.") }
+            if z[p] == 255 { break }
+            let field = try take(try length())
+            let vlen = try length()
+            let free = Int(try take(1)[0])
+            let value = try take(vlen)
+            _ = try take(free)
+            body(field, value)
+        }
+    }
+
+    /// Registers the hash loaders with the RDB reader (once).
+    static let rdbRegistration: Void = RDBValues.register(
+        [RDB.TypeCode.hash, RDB.TypeCode.hashZipmap, RDB.TypeCode.hashZiplist, RDB.TypeCode.hashListpack], rdbLoad)
 }

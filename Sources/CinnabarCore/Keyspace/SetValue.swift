@@ -14,13 +14,13 @@ import Glibc
 /// iteration; positions, and borrowed `Bytes`, are valid until the set
 /// changes. Callers hold the owning shard's lock.
 public final class SetValue: StoredObject {
-    private var ints: UnsafeMutableRawPointer?
+    fileprivate var ints: UnsafeMutableRawPointer?
     /// Bytes per integer: 2, 4 or 8.
-    private var width = 2
-    private var intCount = 0
-    private var intCapacity = 0
+    fileprivate var width = 2
+    fileprivate var intCount = 0
+    fileprivate var intCapacity = 0
     /// The hashtable encoding; nil while an intset.
-    public private(set) var table: ElementTable?
+    public fileprivate(set) var table: ElementTable?
 
     /// An empty intset.
     public override init() { super.init() }
@@ -42,6 +42,9 @@ public final class SetValue: StoredObject {
         if let table { return table.memoryUsage }
         return ints.map { malloc_usable_size($0) } ?? 0
     }
+
+    public override var rdbType: UInt8 { table == nil ? RDB.TypeCode.setIntset : RDB.TypeCode.set }
+    public override func rdbWrite(_ w: RDBWriter) { writeRDB(w) }
 
     public override func duplicate() -> StoredObject {
         let copy = SetValue()
@@ -275,4 +278,82 @@ public final class SetValue: StoredObject {
     public func forEach(_ body: (Bytes) -> Void) {
         for i in 0..<count { withMember(at: i, body) }
     }
+}
+
+// MARK: RDB
+
+extension SetValue {
+    /// The encoding limit applied to loaded sets: Redis's default, as
+    /// loaders have no server configuration at hand.
+    static let loadLimits = ServerConfig()
+
+    /// An intset as its blob (type 11: width and count as 32-bit little-endian
+    /// words, then the integers), a table as a count and member strings (type 2),
+    /// as Redis 7.0 saves them.
+    func writeRDB(_ w: RDBWriter) {
+        if let table {
+            w.length(table.count)
+            for i in 0..<table.count { w.string(table.key(at: i)) }
+            return
+        }
+        var blob = [UInt8]()
+        blob.reserveCapacity(8 + intCount * width)
+        for v in [UInt32(width), UInt32(intCount)] {
+            for k in 0..<4 { blob.append(UInt8(truncatingIfNeeded: v >> (8 * UInt32(k)))) }
+        }
+        if let ints, intCount > 0 {
+            blob.append(contentsOf: UnsafeRawBufferPointer(start: ints, count: intCount * width))
+        }
+        w.string(blob)
+    }
+
+    /// Reads a set saved as RDB type 2 (plain) or 11 (intset). Duplicate or
+    /// unordered members and empty sets are rejected.
+    static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
+        let maxIntset = min(loadLimits.setMaxIntsetEntries, 1 << 30)
+        let s = SetValue()
+        switch type {
+        case RDB.TypeCode.set:
+            let n = try r.length()
+            if n > maxIntset { s.table = ElementTable(capacity: n) }
+            for _ in 0..<n {
+                let m = try r.string()
+                guard m.withBytes({ s.add($0, maxIntsetEntries: Int.max) }) else {
+                    throw RDBError("Duplicate set members detected")
+                }
+            }
+        case RDB.TypeCode.setIntset:
+            let blob = try r.string()
+            var failure: RDBError?
+            blob.withBytes { b in
+                var previous: Int64?
+                do throws(RDBError) {
+                    try CompactEncodings.intset(b) { v throws(RDBError) in
+                        if let previous, v <= previous { throw RDBError("Intset integrity check failed.") }
+                        previous = v
+                    }
+                } catch {
+                    failure = error
+                    return
+                }
+                // Keep Redis's width, so the value saves back byte for byte.
+                let w = Int(b[0])
+                let n = (b.count - 8) / w
+                s.width = w
+                s.intCount = n
+                s.intCapacity = max(n, 4)
+                s.ints = malloc(s.intCapacity * w)
+                if n > 0 { s.ints!.copyMemory(from: b.baseAddress! + 8, byteCount: n * w) }
+            }
+            if let failure { throw failure }
+        default:
+            throw RDBError("Unknown RDB value type \(type)")
+        }
+        guard s.count > 0 else { throw RDBError("Empty keys are not allowed") }
+        if s.isIntset && s.count > maxIntset { s.convertToTable() }
+        return s
+    }
+
+    /// Registers the set loaders with the RDB reader (once).
+    static let rdbRegistration: Void = RDBValues.register([RDB.TypeCode.set, RDB.TypeCode.setIntset], rdbLoad)
 }
