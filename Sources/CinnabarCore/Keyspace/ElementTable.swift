@@ -207,6 +207,13 @@ public final class ElementTable {
         if bucketCount > Self.minBuckets && count * 10 < bucketCount {
             rebuildBuckets(Self.bucketsFor(count))
         }
+        if nodeCapacity > 64 && count < nodeCapacity / 4 {
+            let shrunk = UnsafeMutablePointer<Node>.allocate(capacity: nodeCapacity / 2)
+            shrunk.moveInitialize(from: nodes, count: count)
+            nodes.deallocate()
+            nodes = shrunk
+            nodeCapacity /= 2
+        }
     }
 
     private func unlink(_ position: Int) {
@@ -270,10 +277,14 @@ public final class ElementTable {
         return t
     }
 
-    /// Approximate heap bytes (MEMORY USAGE).
+    /// Approximate heap bytes (MEMORY USAGE): the arrays, plus the element
+    /// blocks estimated from up to 32 evenly spaced samples.
     public var memoryUsage: Int {
-        var total = nodeCapacity * MemoryLayout<Node>.stride + bucketCount * 4
-        for i in 0..<count { total += malloc_usable_size(nodes[i].block) }
-        return total
+        let arrays = nodeCapacity * MemoryLayout<Node>.stride + bucketCount * 4
+        if count == 0 { return arrays }
+        let samples = min(count, 32)
+        var sampled = 0
+        for k in 0..<samples { sampled += malloc_usable_size(nodes[k * count / samples].block) }
+        return arrays + sampled * count / samples
     }
 }
