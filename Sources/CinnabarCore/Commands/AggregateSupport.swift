@@ -7,7 +7,7 @@ public enum AggregateSupport {
     public static func rangeLong(_ c: Client, _ i: Int, min: Int64, max: Int64,
                                  message: CommandError? = nil) throws(CommandError) -> Int64 {
         guard let v = Numbers.parseInt64(c.arg(i)) else { throw message ?? .notInteger }
-        guard v >= min && v <= max else { throw message ?? .valueOutOfRangeBetween(min: min, max: max) }
+        guard v >= min && v <= max else { throw message ?? .valueOutOfBounds(min: min, max: max) }
         return v
     }
 

@@ -85,10 +85,10 @@ public enum CommandError: Error, Equatable {
     case valueNaNOrInfinity
     /// A count that does not fit Redis's `long` rules for the command.
     case valueOutOfRange
-    /// A count outside `min...max` (Redis's getRangeLongFromObjectOrReply without a message).
-    case valueOutOfRangeBetween(min: Int64, max: Int64)
+    /// `ERR value is out of range, value must between <min> and <max>`.
+    case valueOutOfBounds(min: Int64, max: Int64)
     /// A count that must be zero or more (SPOP).
-    case valueMustBePositive
+    case mustBePositive
     case numkeysNotPositive
     case numkeysTooMany
     case limitNegative
@@ -193,8 +193,8 @@ public enum CommandError: Error, Equatable {
         case .hashValueNotFloat: return "ERR hash value is not a float"
         case .valueNaNOrInfinity: return "ERR value is NaN or Infinity"
         case .valueOutOfRange: return "ERR value is out of range"
-        case .valueOutOfRangeBetween(let min, let max): return "ERR value is out of range, value must between \(min) and \(max)"
-        case .valueMustBePositive: return "ERR value is out of range, must be positive"
+        case .valueOutOfBounds(let min, let max): return "ERR value is out of range, value must between \(min) and \(max)"
+        case .mustBePositive: return "ERR value is out of range, must be positive"
         case .numkeysNotPositive: return "ERR numkeys should be greater than 0"
         case .numkeysTooMany: return "ERR Number of keys can't be greater than number of args"
         case .limitNegative: return "ERR LIMIT can't be negative"

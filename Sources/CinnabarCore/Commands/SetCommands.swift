@@ -297,7 +297,7 @@ public enum SetCommands {
     static func spopCount(_ c: Client) {
         let l: Int64
         do {
-            l = try AggregateSupport.rangeLong(c, 2, min: 0, max: Int64.max, message: .valueMustBePositive)
+            l = try AggregateSupport.rangeLong(c, 2, min: 0, max: Int64.max, message: .mustBePositive)
         } catch {
             c.fail(error)
             return
