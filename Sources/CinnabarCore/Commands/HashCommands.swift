@@ -20,7 +20,7 @@ public enum HashCommands {
                         complexity: "O(N) where N is the number of fields being set.",
                         summary: "Set multiple hash fields to multiple values",
                         replacedBy: "`HSET` with multiple field-value pairs", deprecatedSince: "4.0.0",
-                        keySpecs: spec(["RW", "update"]), handler: hset),
+                        keySpecs: spec(["RW", "update"]), handler: hmset),
             CommandSpec("hget", arity: 3, flags: [.readonly, .fast], keys: one, group: .hash, since: "2.0.0",
                         summary: "Get the value of a hash field", keySpecs: spec(["RO", "access"]), handler: hget),
             CommandSpec("hmget", arity: -3, flags: [.readonly, .fast], keys: one, group: .hash, since: "2.0.0",
@@ -124,10 +124,13 @@ public enum HashCommands {
 
     // MARK: writes
 
-    /// HSET and HMSET (which replies OK instead of the count of new fields).
-    static func hset(_ c: Client) {
+    static func hset(_ c: Client) { setPairs(c, command: "hset", replyCreated: true) }
+    static func hmset(_ c: Client) { setPairs(c, command: "hmset", replyCreated: false) }
+
+    /// HSET (replying with the count of new fields) and HMSET (replying OK).
+    static func setPairs(_ c: Client, command: String, replyCreated: Bool) {
         if c.argc % 2 == 1 {
-            c.fail(.wrongArity(command: c.currentCommand?.fullName ?? "hset"))
+            c.fail(.wrongArity(command: command))
             return
         }
         let key = c.key(1)
@@ -139,9 +142,7 @@ public enum HashCommands {
             if store(c, h, c.arg(i), c.arg(i + 1)) { created += 1 }
             i += 2
         }
-        // The second letter tells HSET from HMSET, whatever the case.
-        let second = c.arg(0)[1]
-        if second == 115 || second == 83 {
+        if replyCreated {
             c.reply.integer(created)
         } else {
             c.reply.ok()
