@@ -188,19 +188,28 @@ public enum SetCommands {
         let srcKey = c.key(1), dstKey = c.key(2)
         let member = c.arg(3)
         let db = c.db
-        guard let srcEntry = db.lookup(srcKey) else {
+        // Both keys are looked up (expiring either) before anything is
+        // decided; values are taken out of entries at once, as the second
+        // lookup may change the shard.
+        var srcType: ValueType?, dstType: ValueType?
+        var src: SetValue?, dst: SetValue?
+        if let e = db.lookup(srcKey) {
+            srcType = e.type
+            if e.type == .set { src = e.object(as: SetValue.self) }
+        }
+        if let e = db.lookup(dstKey) {
+            dstType = e.type
+            if e.type == .set { dst = e.object(as: SetValue.self) }
+        }
+        guard srcType != nil else {
             // A missing source answers 0 whatever the destination holds.
-            _ = db.lookup(dstKey)
             c.reply.integer(0)
             return
         }
-        let dstEntry = db.lookup(dstKey)
-        guard srcEntry.type == .set, dstEntry == nil || dstEntry!.type == .set else {
+        guard let src, dstType == nil || dst != nil else {
             c.fail(.wrongType)
             return
         }
-        let src = srcEntry.object(as: SetValue.self)
-        var dst = dstEntry?.object(as: SetValue.self)
         if src === dst {
             c.reply.integer(src.contains(member) ? 1 : 0)
             return
