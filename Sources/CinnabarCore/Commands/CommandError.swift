@@ -77,6 +77,21 @@ public enum CommandError: Error, Equatable {
     case protectedCommand(command: String, option: String)
     /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
     case subcommandSyntax(subcommand: String, command: String)
+    /// HINCRBY on a field whose value is not an integer.
+    case hashValueNotInteger
+    /// HINCRBYFLOAT on a field whose value is not a number.
+    case hashValueNotFloat
+    /// An increment argument that is itself NaN or infinite (HINCRBYFLOAT).
+    case valueNaNOrInfinity
+    /// A count that does not fit Redis's `long` rules for the command.
+    case valueOutOfRange
+    /// `ERR value is out of range, value must between <min> and <max>`.
+    case valueOutOfBounds(min: Int64, max: Int64)
+    /// A count that must be zero or more (SPOP).
+    case mustBePositive
+    case numkeysNotPositive
+    case numkeysTooMany
+    case limitNegative
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -174,6 +189,15 @@ public enum CommandError: Error, Equatable {
             return "ERR \(command) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
         case .subcommandSyntax(let subcommand, let command):
             return "ERR unknown subcommand or wrong number of arguments for '\(Self.clip(subcommand))'. Try \(command.uppercased()) HELP."
+        case .hashValueNotInteger: return "ERR hash value is not an integer"
+        case .hashValueNotFloat: return "ERR hash value is not a float"
+        case .valueNaNOrInfinity: return "ERR value is NaN or Infinity"
+        case .valueOutOfRange: return "ERR value is out of range"
+        case .valueOutOfBounds(let min, let max): return "ERR value is out of range, value must between \(min) and \(max)"
+        case .mustBePositive: return "ERR value is out of range, must be positive"
+        case .numkeysNotPositive: return "ERR numkeys should be greater than 0"
+        case .numkeysTooMany: return "ERR Number of keys can't be greater than number of args"
+        case .limitNegative: return "ERR LIMIT can't be negative"
         case .custom(let s): return s
         }
     }

@@ -6,6 +6,8 @@ public enum CoreCommands {
             StringCommands.all,
             BitmapCommands.all,
             KeyCommands.all,
+            HashCommands.all,
+            SetCommands.all,
             ServerCommands.all,
             ClusterCommands.all,
             PersistenceCommands.all,
