@@ -225,7 +225,7 @@ extension Server {
             ("instantaneous_output_repl_kbps", "0.00"), ("rejected_connections", String(t.rejected)),
             ("sync_full", "0"), ("sync_partial_ok", "0"), ("sync_partial_err", "0"),
             ("expired_keys", String(expiredKeys.load(ordering: .relaxed))), ("expired_stale_perc", "0.00"),
-            ("expired_time_cap_reached_count", "0"), ("expire_cycle_cpu_milliseconds", "0"), ("evicted_keys", "0"),
+            ("expired_time_cap_reached_count", "0"), ("expire_cycle_cpu_milliseconds", "0"), ("evicted_keys", String(evictor.evictedKeys.load(ordering: .relaxed))),
             ("evicted_clients", "0"), ("total_eviction_exceeded_time", "0"), ("current_eviction_exceeded_time", "0"),
             ("keyspace_hits", String(t.hits)), ("keyspace_misses", String(t.misses)),
             ("pubsub_channels", String(pubsub.channelCount)), ("pubsub_patterns", String(pubsub.patternCount)),

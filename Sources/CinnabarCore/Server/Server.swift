@@ -101,6 +101,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         watches.install()
         pubsub = PubSub(server: self)
         pubsub.install()
+        admissionChecks.append { [unowned self] c, cmd in self.evictor.check(c, cmd) }
         cronHooks.append { ctx in Client.checkOutputLimits(ctx) }
     }
 
@@ -518,6 +519,8 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 
     /// Run before a loop sends replies (the append-only file reaches the disk first).
     public var beforeReplyHooks: [(LoopContext) -> Void] = []
+    /// maxmemory enforcement and eviction.
+    public private(set) lazy var evictor = Evictor(server: self)
     /// Snapshots and loading (installed by the assembly).
     public var persistence: Persistence?
     /// Run after a handler, while its shards are still locked, with the

@@ -1,0 +1,68 @@
+import CinnabarClient
+import XCTest
+
+/// maxmemory: eviction by policy, and -OOM when nothing can be evicted.
+final class EvictionTests: XCTestCase {
+    private func used(_ c: RedisConnection) throws -> Int {
+        let info = try c.call("INFO", "memory").string ?? ""
+        let line = info.split(separator: "\r\n").first { $0.hasPrefix("used_memory:") } ?? ""
+        return Int(line.dropFirst("used_memory:".count)) ?? 0
+    }
+
+    private func fill(_ c: RedisConnection, _ n: Int, prefix: String, expire: Bool = false) throws {
+        var batch: [[String]] = []
+        for i in 0..<n {
+            batch.append(expire ? ["SET", "\(prefix)\(i)", String(repeating: "v", count: 100), "EX", "1000"]
+                         : ["SET", "\(prefix)\(i)", String(repeating: "v", count: 100)])
+            if batch.count == 1000 { _ = try c.pipeline(batch); batch.removeAll() }
+        }
+        if !batch.isEmpty { _ = try c.pipeline(batch) }
+    }
+
+    func testAllKeysPoliciesEvictUnderTheLimit() throws {
+        for policy in ["allkeys-random", "allkeys-lru", "allkeys-lfu"] {
+            let s = try TestServer(mode: .binary)
+            let c = try s.connect()
+            try fill(c, 30_000, prefix: "k")
+            let before = try used(c)
+            let limit = before - 1_000_000
+            try c.call("CONFIG", "SET", "maxmemory-policy", policy)
+            try c.call("CONFIG", "SET", "maxmemory", String(limit))
+            XCTAssertEqual(try c.call("SET", "new", "value"), .simple("OK"), policy)
+            XCTAssertLessThanOrEqual(try used(c), limit, policy)
+            let keys = try c.call("DBSIZE").int ?? 0
+            XCTAssertLessThan(keys, 30_000, policy)
+            XCTAssertGreaterThan(keys, 0, policy)
+            let stats = try c.call("INFO", "stats").string ?? ""
+            let evicted = Int(stats.split(separator: "\r\n").first { $0.hasPrefix("evicted_keys:") }?.dropFirst(13) ?? "") ?? 0
+            XCTAssertGreaterThanOrEqual(evicted, 30_001 - Int(keys), policy)
+        }
+    }
+
+    func testVolatilePoliciesOnlyEvictKeysWithATTL() throws {
+        let s = try TestServer(mode: .binary)
+        let c = try s.connect()
+        try fill(c, 5000, prefix: "persistent")
+        try fill(c, 20_000, prefix: "volatile", expire: true)
+        try c.call("CONFIG", "SET", "maxmemory-policy", "volatile-ttl")
+        try c.call("CONFIG", "SET", "maxmemory", String(try used(c) - 1_000_000))
+        try c.call("SET", "new", "value")
+        for i in stride(from: 0, to: 5000, by: 97) {
+            XCTAssertEqual(try c.call("EXISTS", "persistent\(i)"), .integer(1), "a key without a TTL was evicted")
+        }
+    }
+
+    func testNoEvictionRefusesWritesButServesReads() throws {
+        let s = try TestServer(mode: .binary)
+        let c = try s.connect()
+        try c.call("SET", "k", "v")
+        try c.call("CONFIG", "SET", "maxmemory", "1")
+        XCTAssertThrowsError(try c.call("SET", "k2", "v")) { e in
+            XCTAssertEqual((e as? RESPError)?.message, "OOM command not allowed when used memory > 'maxmemory'.")
+        }
+        XCTAssertEqual(try c.call("GET", "k"), .bulk(Array("v".utf8)))
+        XCTAssertEqual(try c.call("DEL", "k"), .integer(1), "DEL is not refused: it frees memory")
+        try c.call("CONFIG", "SET", "maxmemory", "0")
+        XCTAssertEqual(try c.call("SET", "k2", "v"), .simple("OK"))
+    }
+}
