@@ -169,8 +169,11 @@ public struct RequestParser {
 
     /// Forgets the last command (call after executing it).
     public mutating func reset() {
-        offsets.removeAll(keepingCapacity: true)
-        lengths.removeAll(keepingCapacity: true)
+        // Keep room for ordinary commands; give back what a huge one needed.
+        let keep = offsets.capacity <= 1024
+        offsets.removeAll(keepingCapacity: keep)
+        lengths.removeAll(keepingCapacity: keep)
+        if inlineStorage.capacity > 64 * 1024 { inlineStorage = [] }
         multibulkRemaining = 0
         bulkLen = -1
         isInline = false

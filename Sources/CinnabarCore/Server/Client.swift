@@ -281,6 +281,19 @@ public final class Client: EventHandler {
         return arg(i)
     }
 
+    /// Gives back argument arrays grown by a command with very many arguments.
+    func shrinkArguments() {
+        guard argCapacity > 1024 else { return }
+        argPtrs.deallocate(); argLens.deallocate(); argHashes.deallocate(); argHashed.deallocate()
+        argCapacity = 16
+        argPtrs = .allocate(capacity: argCapacity)
+        argLens = .allocate(capacity: argCapacity)
+        argHashes = .allocate(capacity: argCapacity)
+        argHashed = .allocate(capacity: argCapacity)
+        argc = 0
+        ownedArgs = nil
+    }
+
     private func ensureArgCapacity(_ n: Int) {
         if n <= argCapacity { return }
         var cap = argCapacity
@@ -473,6 +486,7 @@ public final class Client: EventHandler {
             loadArgsFromParser()
             server.processCommand(self)
             parser.reset()
+            if !flags.contains(.blocked) { shrinkArguments() }
             // Output past the first block may break client-output-buffer-limit.
             if reply.pending > Self.staticReplyBlock { checkOutputLimit() }
         }
