@@ -4,6 +4,7 @@ public enum ListCommands {
     static let mpopComplexity = "O(N+M) where N is the number of provided keys and M is the number of elements returned."
 
     public static var all: [CommandSpec] {
+        ListValue.rdbRegistration
         let one = KeySpec.range(first: 1, last: 1, step: 1)
         let two = KeySpec.range(first: 1, last: 2, step: 1)
         func spec(_ flags: [String], _ begin: Int = 1, last: Int = 0) -> CommandKeySpec {

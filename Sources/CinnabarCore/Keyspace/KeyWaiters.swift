@@ -88,13 +88,6 @@ public final class KeyWaiters: @unchecked Sendable {
     var byClient: [Int64: BlockedWaiter] = [:]
     let byClientLock = Lock()
 
-    /// Installed by persistence (set before the server starts): called with
-    /// the database and command line of each operation done on behalf of a
-    /// served blocked client, as its non-blocking equivalent (LPOP, LMOVE,
-    /// ZPOPMIN...), with the keys' shards still locked and after the command
-    /// whose write served it went through the after-execute hooks.
-    public var propagationHooks: [(Int, [[UInt8]]) -> Void] = []
-
     init(shardCount: Int) {
         shards = (0..<shardCount).map { _ in Queues() }
     }

@@ -76,6 +76,10 @@ public final class ListValue: StoredObject {
     public override var encodingName: String { "quicklist" }
     public override var elementCount: Int { count }
 
+    /// Saved as Redis 7.0 saves lists: a quicklist of listpack nodes.
+    public override var rdbType: UInt8 { RDB.TypeCode.listQuicklist2 }
+    public override func rdbWrite(_ w: RDBWriter) { writeQuicklist(w) }
+
     public override var memoryUsage: Int {
         var total = 48 + ringCapacity * 8
         for i in 0..<chunkCount { total += malloc_usable_size(chunk(i).raw) }
@@ -617,4 +621,93 @@ public final class ListValue: StoredObject {
         }
         return removed
     }
+}
+
+// MARK: RDB
+
+extension ListValue {
+    /// Elements at least this large are saved as a node of their own outside
+    /// any listpack, as Redis's quicklist does above its 1 GiB packed threshold.
+    static let plainNodeThreshold = 1 << 30
+
+    /// Writes the value as a quicklist of listpack nodes, one per chunk.
+    func writeQuicklist(_ w: RDBWriter) {
+        w.length(chunkCount)
+        for i in 0..<chunkCount {
+            let c = chunk(i)
+            if c.count == 1, case let (v, _) = c.element(at: c.start), v.count >= Self.plainNodeThreshold {
+                w.length(1)
+                w.string(v)
+                continue
+            }
+            var lp = ListpackEncoder()
+            var off = c.start
+            while off < c.end {
+                let (v, next) = c.element(at: off)
+                lp.append(v)
+                off = next
+            }
+            w.length(2)
+            lp.finish().withBytes { w.string($0) }
+        }
+    }
+
+    /// Reads the list encodings Redis writes (plain, ziplist, quicklist of
+    /// ziplists, quicklist of listpacks); loaded lists use the default chunk
+    /// size, as the reader has no configuration at hand.
+    static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
+        let list = ListValue(fill: -2)
+        func add(_ e: CompactEncodings.Element) {
+            switch e {
+            case .bytes(let b): list.pushBack(b)
+            case .int(let v): Numbers.int64Bytes(v).withBytes { list.pushBack($0) }
+            }
+        }
+        /// Adds the entries of a listpack (or ziplist) blob.
+        func addAll(_ blob: [UInt8], listpack: Bool) throws(RDBError) {
+            var failure: RDBError?
+            blob.withBytes { b in
+                do throws(RDBError) {
+                    if listpack { try CompactEncodings.listpack(b) { add($0) } } else { try CompactEncodings.ziplist(b) { add($0) } }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+        }
+        switch type {
+        case RDB.TypeCode.list:
+            let n = try r.length()
+            for _ in 0..<n {
+                let s = try r.string()
+                s.withBytes { list.pushBack($0) }
+            }
+        case RDB.TypeCode.listZiplist:
+            try addAll(try r.string(), listpack: false)
+        case RDB.TypeCode.listQuicklist, RDB.TypeCode.listQuicklist2:
+            let nodes = try r.length()
+            for _ in 0..<nodes {
+                var container = 2
+                if type == RDB.TypeCode.listQuicklist2 {
+                    container = try r.length()
+                    guard container == 1 || container == 2 else { throw RDBError("Quicklist integrity check failed.") }
+                }
+                let data = try r.string()
+                guard !data.isEmpty else { throw RDBError("Empty quicklist node") }
+                if container == 1 {
+                    data.withBytes { list.pushBack($0) }
+                } else {
+                    try addAll(data, listpack: type == RDB.TypeCode.listQuicklist2)
+                }
+            }
+        default:
+            throw RDBError("Unknown RDB value type \(type)")
+        }
+        guard list.count > 0 else { throw RDBError("Empty keys are not allowed") }
+        return list
+    }
+
+    /// Registers the list loaders with the RDB reader (once).
+    static let rdbRegistration: Void = RDBValues.register(
+        [RDB.TypeCode.list, RDB.TypeCode.listZiplist, RDB.TypeCode.listQuicklist, RDB.TypeCode.listQuicklist2], rdbLoad)
 }

@@ -163,7 +163,7 @@ extension Client {
     /// False where Redis denies blocking (MULTI/EXEC, scripts, the AOF
     /// loader): blocking commands then behave as if their timeout expired.
     public var mayBlock: Bool {
-        context != nil && !holdsAllShards && flags.isDisjoint(with: [.multi, .script, .discardReplies])
+        context != nil && context.callDepth <= 1 && !holdsAllShards && flags.isDisjoint(with: [.multi, .script, .discardReplies])
     }
 
     /// Argument `i` as a blocking timeout in seconds (decimals allowed),
@@ -437,9 +437,7 @@ extension Server {
         let start = Sys.monotonicNanos()
         let ctx = BlockedServe(server: self, dbIndex: w.db, db: db, resp: w.resp, config: config)
         w.operation.serve(ctx, key)
-        for command in ctx.propagated {
-            for hook in keyspace.waiters.propagationHooks { hook(w.db, command) }
-        }
+        for command in ctx.propagated { propagate(db: w.db, command) }
         let nanos = Sys.monotonicNanos() - start
         let reply = ctx.reply
         let code = ctx.errorCode
