@@ -107,8 +107,9 @@ public enum ListCommands {
 
     static let lpopName: [UInt8] = Array("LPOP".utf8)
     static let rpopName: [UInt8] = Array("RPOP".utf8)
-    static let leftWord: [UInt8] = Array("LEFT".utf8)
-    static let rightWord: [UInt8] = Array("RIGHT".utf8)
+    /// How Redis spells the ends when it logs a served BLMOVE.
+    static let leftWord: [UInt8] = Array("left".utf8)
+    static let rightWord: [UInt8] = Array("right".utf8)
 
     // MARK: shared pieces
 
@@ -562,8 +563,7 @@ public enum ListCommands {
         moveElement(c, src, source, dst, target, fromFront: fromFront, toFront: toFront, served: false)
         if blocking {
             if c.argc == 6 {
-                c.propagateAs = [[Array("LMOVE".utf8), Array(src.bytes), Array(dst.bytes), fromFront ? leftWord : rightWord,
-                                  toFront ? leftWord : rightWord]]
+                c.propagateAs = [[Array("LMOVE".utf8), Array(src.bytes), Array(dst.bytes), Array(c.arg(3)), Array(c.arg(4))]]
             } else {
                 c.propagateAs = [[Array("RPOPLPUSH".utf8), Array(src.bytes), Array(dst.bytes)]]
             }

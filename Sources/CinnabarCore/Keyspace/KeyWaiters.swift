@@ -84,6 +84,8 @@ public final class KeyWaiters: @unchecked Sendable {
     /// Ready keys not yet looked at, in every shard.
     let readyTotal = Atomic<Int>(0)
     private let sequence = Atomic<Int>(0)
+    /// Clients blocked on keys (INFO blocked_clients).
+    public let blockedClients = Atomic<Int>(0)
     /// Blocked clients by id (CLIENT UNBLOCK, disconnection), under `byClientLock`.
     var byClient: [Int64: BlockedWaiter] = [:]
     let byClientLock = Lock()

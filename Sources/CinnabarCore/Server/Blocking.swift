@@ -145,12 +145,17 @@ extension KeyWaiters {
     /// Remembers `w` under its client's id (CLIENT UNBLOCK, disconnection).
     func track(_ w: BlockedWaiter) {
         byClientLock.withLock { byClient[w.client.id] = w }
+        blockedClients.wrappingAdd(1, ordering: .relaxed)
     }
 
+    /// Forgets `w` (once: later calls do nothing).
     func untrack(_ w: BlockedWaiter) {
-        byClientLock.withLock {
-            if byClient[w.client.id] === w { byClient.removeValue(forKey: w.client.id) }
+        let removed = byClientLock.withLock { () -> Bool in
+            guard byClient[w.client.id] === w else { return false }
+            byClient.removeValue(forKey: w.client.id)
+            return true
         }
+        if removed { blockedClients.wrappingAdd(-1, ordering: .relaxed) }
     }
 
     /// The waiter of client `id`, if it is blocked on keys.
