@@ -364,6 +364,26 @@ final class ListCommandsTests: XCTestCase {
         ])
     }
 
+    func testPosExtremeRanks() {
+        let h = Harness()
+        h.run("RPUSH", "k", "a", "b", "a", "c", "a")
+        h.expect([
+            // Redis negates the rank in C: the most negative one matches everything and COUNT never stops it.
+            (["LPOS", "k", "a", "RANK", "-9223372036854775808", "COUNT", "2"], "*3\r\n:4\r\n:2\r\n:0\r\n"),
+            (["LPOS", "k", "a", "RANK", "-9223372036854775808", "COUNT", "0"], "*3\r\n:4\r\n:2\r\n:0\r\n"),
+            (["LPOS", "k", "a", "RANK", "-9223372036854775808"], ":4\r\n"),
+            (["LPOS", "k", "a", "RANK", "9223372036854775807", "COUNT", "0"], "*0\r\n"),
+            (["LPOS", "k", "a", "RANK", "-2", "COUNT", "2", "MAXLEN", "3"], "*1\r\n:2\r\n"),
+            (["LPOS", "k", "a", "COUNT", "1", "COUNT", "2"], "*2\r\n:0\r\n:2\r\n"),
+            (["LPOS", "k", "a", "RANK", "2", "RANK", "-1"], ":4\r\n"),
+            (["LRANGE", "k", "-9223372036854775808", "-9223372036854775808"], "*0\r\n"),
+            (["LRANGE", "k", "9223372036854775807", "-1"], "*0\r\n"),
+            (["LTRIM", "k", "-9223372036854775808", "9223372036854775807"], R.ok),
+            (["LREM", "k", "9223372036854775807", "a"], R.int(3)),
+            (["LINDEX", "k", "-9223372036854775808"], R.null),
+        ])
+    }
+
     // MARK: keyspace events
 
     func testEventsOfEditsAndPops() {

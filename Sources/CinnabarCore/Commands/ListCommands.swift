@@ -386,8 +386,9 @@ public enum ListCommands {
             j += 1
         }
         let fromTail = rank < 0
-        // Redis negates with C arithmetic: the most negative rank stays negative and matches at once.
-        let wanted = rank == Int64.min ? 1 : abs(rank)
+        // Redis negates with C arithmetic: the most negative rank stays negative,
+        // so every match qualifies and COUNT never ends the search.
+        let wanted = rank < 0 ? 0 &- rank : rank
         var failed = false
         guard let list = readableList(c, 1, failed: &failed) else {
             if !failed {
@@ -413,7 +414,7 @@ public enum ListCommands {
             }
             c.reply.integer(index)
             emitted += 1
-            return count == 0 || matches - wanted + 1 < count
+            return count == 0 || matches &- wanted &+ 1 < count
         }
         if count != -1 {
             c.reply.endDeferredArray(at: mark, count: emitted)
