@@ -182,7 +182,7 @@ extension Server {
         // Clients blocked on keys this command readied are served while its
         // locks are held; after EXEC or a script, not after each nested command.
         var readyLeft = false
-        if keyspace.waiters.anyReady && ctx.callDepth == 1 {
+        if keyspace.waiters.anyReady && ctx.callDepth == 1 && !c.holdsAllShards {
             readyLeft = serveReadyKeys(c, single: single, all: lockedAll, many: many)
         }
         if single >= 0 { keyspace.unlock(single) }
