@@ -73,9 +73,6 @@ public enum CommandError: Error, Equatable {
     case lfuNotSelected
     case lfuSelected
     case invalidClientName
-    /// A count or length argument (LPOP count) that must be zero or more.
-    case outOfRangePositive
-    case numkeysNotPositive
     case countNotPositive
     case lposRankZero
     case lposCountNegative
@@ -193,8 +190,6 @@ public enum CommandError: Error, Equatable {
         case .lfuSelected:
             return "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         case .invalidClientName: return "ERR Client names cannot contain spaces, newlines or special characters."
-        case .outOfRangePositive: return "ERR value is out of range, must be positive"
-        case .numkeysNotPositive: return "ERR numkeys should be greater than 0"
         case .countNotPositive: return "ERR count should be greater than 0"
         case .lposRankZero:
             return "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"

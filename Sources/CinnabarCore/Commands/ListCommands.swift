@@ -251,7 +251,7 @@ public enum ListCommands {
         var count: Int64 = -1
         if c.argc == 3 {
             guard let n = Numbers.parseInt64(c.arg(2)), n >= 0 else {
-                c.fail(.outOfRangePositive)
+                c.fail(.mustBePositive)
                 return
             }
             count = n
