@@ -6,13 +6,19 @@ import Synchronization
 /// the client executing a command or on behalf of a blocked client being
 /// served: the database, the reply, and the write bookkeeping.
 public protocol KeyspaceWriter: AnyObject {
+    /// The database operated on, at the operation's clock.
     var db: Database { get }
+    /// Its index (keyspace events, WATCH).
     var dbIndex: Int { get }
+    /// Where the reply goes, in the protocol of the client it is for.
     var reply: ReplyBuffer { get }
     /// The configuration the operation obeys (list and sorted-set limits, notifications).
     var activeConfig: ServerConfig { get }
+    /// Replies with an error (counted in errorstats for the client it is for).
     func fail(_ e: CommandError)
+    /// Redis's signalModifiedKey plus `changes` towards save points.
     func touched(_ key: Key, changes: Int)
+    /// Emits a keyspace event when `notify-keyspace-events` enables its class.
     func notify(_ cls: NotifyFlags, _ event: String, _ key: Bytes)
 }
 
