@@ -73,6 +73,11 @@ public enum CommandError: Error, Equatable {
     case lfuNotSelected
     case lfuSelected
     case invalidClientName
+    case countNotPositive
+    case lposRankZero
+    case lposCountNegative
+    case lposMaxlenNegative
+    case unblockReason
     /// A protected command (DEBUG) refused by its `enable-...-command` option.
     case protectedCommand(command: String, option: String)
     /// `ERR unknown subcommand or wrong number of arguments for '<sub>'. Try <CMD> HELP.`
@@ -185,6 +190,12 @@ public enum CommandError: Error, Equatable {
         case .lfuSelected:
             return "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."
         case .invalidClientName: return "ERR Client names cannot contain spaces, newlines or special characters."
+        case .countNotPositive: return "ERR count should be greater than 0"
+        case .lposRankZero:
+            return "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+        case .lposCountNegative: return "ERR COUNT can't be negative"
+        case .lposMaxlenNegative: return "ERR MAXLEN can't be negative"
+        case .unblockReason: return "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"
         case .protectedCommand(let command, let option):
             return "ERR \(command) command not allowed. If the \(option) option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
         case .subcommandSyntax(let subcommand, let command):

@@ -165,7 +165,10 @@ public struct CommandKeySpec: Sendable {
             let idx = first + numKeysIndex
             guard idx < argc, let n = args[idx].withBytes({ Numbers.parseInt64($0) }), n >= 0 else { return nil }
             first += firstKey
+            // More keys announced than arguments left is a syntax error, as Redis reports it.
+            guard n <= Int64(argc) else { return nil }
             last = first + Int(n) - 1
+            guard last < argc else { return nil }
             step = keyStep
         case .unknown:
             return nil

@@ -51,6 +51,10 @@ public enum ConnectionCommands {
                 CommandSpec("unpause", arity: 2, flags: clientAdmin, group: .connection, since: "6.2.0",
                             complexity: "O(N) Where N is the number of paused clients",
                             summary: "Ends a client pause and runs the held commands.", handler: clientUnpause),
+                CommandSpec("unblock", arity: -3, flags: clientAdmin, group: .connection, since: "5.0.0",
+                            complexity: "O(log N) where N is the number of client connections",
+                            summary: "Ends the wait of a client blocked on keys, as a timeout or with an error.",
+                            handler: clientUnblock),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .connection, since: "5.0.0",
                             summary: "Describes the CLIENT subcommands.", handler: clientHelp),
             ], handler: nil),
@@ -437,6 +441,30 @@ public enum ConnectionCommands {
         c.reply.ok()
     }
 
+    /// CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: 1 when the client was blocked on keys.
+    static func clientUnblock(_ c: Client) {
+        guard c.argc <= 4 else {
+            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "client"))
+            return
+        }
+        var error = false
+        if c.argc == 4 {
+            if c.arg(3).equalsIgnoringCase("TIMEOUT") {
+                error = false
+            } else if c.arg(3).equalsIgnoringCase("ERROR") {
+                error = true
+            } else {
+                c.fail(.unblockReason)
+                return
+            }
+        }
+        guard let id = Numbers.parseInt64(c.arg(2)) else {
+            c.fail(.notInteger)
+            return
+        }
+        c.reply.integer(c.server.unblockClient(id: id, error: error) ? 1 : 0)
+    }
+
     static func clientHelp(_ c: Client) {
         ServerCommands.replyHelp(c, [
             "GETNAME",
@@ -467,6 +495,8 @@ public enum ConnectionCommands {
             "    Send replies to this connection, stop sending them, or skip the next one.",
             "SETNAME <name>",
             "    Name this connection.",
+            "UNBLOCK <client-id> [TIMEOUT|ERROR]",
+            "    End the wait of a client blocked on keys, as if it timed out (default) or with an error.",
         ])
     }
 }

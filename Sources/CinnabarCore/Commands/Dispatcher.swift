@@ -179,18 +179,26 @@ extension Server {
         cmd.handler!(c)
         let blockedNow = c.flags.contains(.blocked)
         for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }
+        // Clients blocked on keys this command readied are served while its
+        // locks are held; after EXEC or a script, not after each nested command.
+        var readyLeft = false
+        if keyspace.waiters.anyReady && ctx.callDepth == 1 && !c.holdsAllShards {
+            readyLeft = serveReadyKeys(c, single: single, all: lockedAll, many: many)
+        }
         if single >= 0 { keyspace.unlock(single) }
         if lockedAll { keyspace.unlockAll() }
         if !many.isEmpty { many.withUnsafeBufferPointer { keyspace.unlock(sorted: $0) } }
+        if readyLeft { serveRemainingReadyKeys(c) }
         let nanos = Sys.monotonicNanos() - start
         let micros = Int(nanos / 1000)
         c.currentCommand = nil
+        let stats = ctx.stats
+        stats.commandsProcessed += 1
+        stats.calls[cmd.id] += 1
+        stats.micros[cmd.id] += micros
+        // A blocked command's latency, failure and slow log entry are recorded when it completes.
         if !blockedNow {
-            let stats = ctx.stats
             if ctx.config.latencyTracking { stats.recordLatency(cmd.id, nanos: nanos) }
-            stats.commandsProcessed += 1
-            stats.calls[cmd.id] += 1
-            stats.micros[cmd.id] += micros
             if c.commandFailed { stats.failed[cmd.id] += 1 }
             let threshold = ctx.config.slowlogLogSlowerThan
             if threshold >= 0 && micros >= threshold && !cmd.flags.contains(.skipSlowlog) {

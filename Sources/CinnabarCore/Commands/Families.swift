@@ -6,6 +6,7 @@ public enum CoreCommands {
             StringCommands.all,
             BitmapCommands.all,
             KeyCommands.all,
+            ListCommands.all,
             HashCommands.all,
             SetCommands.all,
             ServerCommands.all,

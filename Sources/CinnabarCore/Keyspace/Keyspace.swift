@@ -80,11 +80,15 @@ public final class Keyspace: @unchecked Sendable {
     /// How lookups record accesses (LRU clock or LFU counter), from maxmemory-policy.
     public let access = AccessPolicy()
 
+    /// Clients blocked on keys, by shard (guarded by the shard locks).
+    public let waiters: KeyWaiters
+
     public init(shardCount: Int, databases: Int) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
         shards = (0..<shardCount).map { Shard(index: $0, databases: databases) }
         shift = UInt64(64 - shardCount.trailingZeroBitCount)
         databaseCount = databases
+        waiters = KeyWaiters(shardCount: shardCount)
     }
 
     /// The shard that owns keys with `hash` (high bits; buckets use the low ones).
@@ -313,12 +317,16 @@ public struct Database {
         let d = dict(for: key.hash)
         let e = Entry.makeObject(key: key.bytes, object: object)
         if let old = d.find(key.bytes, hash: key.hash) {
+            // Replacing a key that had expired creates it, as far as waiters are concerned.
+            let revived = old.isExpired(at: now)
             e.expireAt = keepTTL ? old.expireAt : expireAt
             d.replace(old, with: e, hash: key.hash)
             old.free()
+            if revived { keyCreated(key, object.valueType) }
         } else {
             e.expireAt = expireAt
             d.insert(e, hash: key.hash)
+            keyCreated(key, object.valueType)
         }
         return e
     }
@@ -356,6 +364,7 @@ public struct Database {
             entry.free()
         }
         dict(for: key.hash).insert(e, hash: key.hash)
+        keyCreated(key, e.type)
         return e
     }
 

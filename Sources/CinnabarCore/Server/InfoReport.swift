@@ -105,9 +105,10 @@ extension Server {
     }
 
     private func clientFields(_ cfg: ServerConfig) -> [(String, String)] {
-        var blocked = 0, maxIn = 0, maxOut = 0
+        // Clients waiting on keys are counted where they block (fake clients too); paused ones here.
+        var blocked = keyspace.waiters.blockedClients.load(ordering: .relaxed), maxIn = 0, maxOut = 0
         forEachClient { c in
-            if c.flags.contains(.blocked) || c.flags.contains(.postponed) { blocked += 1 }
+            if c.flags.contains(.postponed) { blocked += 1 }
             maxIn = max(maxIn, c.queryBufferLength)
             maxOut = max(maxOut, c.reply.pending)
         }

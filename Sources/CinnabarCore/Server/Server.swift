@@ -103,6 +103,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         pubsub.install()
         admissionChecks.append { [unowned self] c, cmd in self.evictor.check(c, cmd) }
         cronHooks.append { ctx in Client.checkOutputLimits(ctx) }
+        installBlockingHooks()
     }
 
     // MARK: lifecycle
