@@ -29,7 +29,10 @@ final class EvictionTests: XCTestCase {
             try c.call("CONFIG", "SET", "maxmemory-policy", policy)
             try c.call("CONFIG", "SET", "maxmemory", String(limit))
             XCTAssertEqual(try c.call("SET", "new", "value"), .simple("OK"), policy)
-            XCTAssertLessThanOrEqual(try used(c), limit, policy)
+            // Eviction runs before a command, as in Redis, so the command's own
+            // allocation (and the client's buffers) may sit a little above the limit;
+            // without eviction usage would stay about 1 MB above it.
+            XCTAssertLessThanOrEqual(try used(c), limit + 16_384, policy)
             let keys = try c.call("DBSIZE").int ?? 0
             XCTAssertLessThan(keys, 30_000, policy)
             XCTAssertGreaterThan(keys, 0, policy)

@@ -85,12 +85,19 @@ public struct ListpackEncoder {
         }
         let size = UInt64(buffer.count - start)
         // The entry's size in 7-bit groups, most significant first; all but the first flagged.
-        let groups = size <= 127 ? 1 : size < 16383 ? 2 : size < 2_097_151 ? 3 : size < 268_435_455 ? 4 : 5
+        let groups = ListpackEncoder.backlenBytes(Int(size))
         buffer.append(UInt8(truncatingIfNeeded: size >> (7 * UInt64(groups - 1))))
         for g in stride(from: groups - 2, through: 0, by: -1) {
             buffer.append(UInt8((size >> (7 * UInt64(g))) & 127) | 128)
         }
         count += 1
+    }
+
+    /// How many bytes the back-length of an entry of `size` bytes takes. The
+    /// thresholds sit one below the powers of 128 (16383 takes three bytes),
+    /// exactly as Redis writes them, so readers must use this too.
+    public static func backlenBytes(_ size: Int) -> Int {
+        size <= 127 ? 1 : size < 16383 ? 2 : size < 2_097_151 ? 3 : size < 268_435_455 ? 4 : 5
     }
 
     /// The finished blob: header (total bytes, entry count capped at 65535) and terminator.

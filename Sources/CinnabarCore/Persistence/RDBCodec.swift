@@ -391,7 +391,7 @@ public enum CompactEncodings {
             }
             // The back-length: 1 to 5 bytes encoding the entry's size.
             let size = p - start
-            let backlen = size < 128 ? 1 : size < 16384 ? 2 : size < 2_097_152 ? 3 : size < 268_435_456 ? 4 : 5
+            let backlen = ListpackEncoder.backlenBytes(size)
             try need(backlen)
             p += backlen
             try body(element)
