@@ -181,8 +181,8 @@ enum LuaReply {
         let L = vm.L
         if rawField(L, "err") == LUA_TSTRING {
             lua_settop(L, -2)
-            let msg = errorMessage(vm)
-            out.error(msg.hasPrefix("-") ? String(msg.dropFirst()) : msg)
+            // The text goes out as written, so `{err='-X'}` replies "--X" as on Redis.
+            out.error(errorMessage(vm))
             lua_settop(L, -2)
             return
         }

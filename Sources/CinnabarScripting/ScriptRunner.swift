@@ -217,7 +217,7 @@ final class ScriptRunner {
             LuaReply.write(vm, out, scriptResp: scriptResp)
         } else if lua_type(L, -1) == LUA_TTABLE {
             let msg = LuaReply.errorMessage(vm, scriptName: name)
-            caller.replyError(msg.hasPrefix("-") ? String(msg.dropFirst()) : msg)
+            caller.replyError(msg)
             lua_settop(L, -2)
         } else {
             let text = vm.string(at: -1) ?? "execution failure"

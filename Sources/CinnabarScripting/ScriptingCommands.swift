@@ -155,7 +155,7 @@ public enum ScriptingCommands {
     }
 
     static func help(_ c: Client) {
-        c.reply.bulkArray([
+        let lines = [
             "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "EXISTS <sha1> [<sha1> ...]",
             "    Return information about the existence of the scripts in the script cache.",
@@ -170,7 +170,9 @@ public enum ScriptingCommands {
             "LOAD <script>",
             "    Load a script into the scripts cache without executing it.",
             "HELP",
-            "    Print this help.",
-        ].map { Array($0.utf8) })
+            "    Prints this help.",
+        ]
+        c.reply.arrayHeader(lines.count)
+        for l in lines { c.reply.status(l) }
     }
 }
