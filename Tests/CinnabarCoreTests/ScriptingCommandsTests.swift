@@ -1,0 +1,196 @@
+import Cinnabar
+import CinnabarCore
+import Foundation
+import XCTest
+
+/// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT: the sandbox, conversions in
+/// both directions (RESP2 and RESP3), error shapes, the script cache, shebang
+/// flags and the bundled libraries, checked against Redis 7.0.15's own replies
+/// (ScriptingRedisReplies.swift) and by behaviour.
+final class ScriptingCommandsTests: XCTestCase {
+    /// Runs `args` and returns the exact reply bytes.
+    private func raw(_ h: Harness, _ args: [String], on c: Client? = nil) -> [UInt8] {
+        let target = c ?? h.client
+        let before = target.reply.count
+        h.server.execute(target, args.map { Array($0.utf8) })
+        let out = Array(target.reply.bytes(from: before))
+        target.reply.reset()
+        return out
+    }
+
+    /// Runs `body` on a thread with a stack as deep as an event loop's (deeply nested
+    /// replies recurse as far as Lua's stack limit allows, as in the server).
+    private func onLoopStack(_ body: @escaping () -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        let t = Threads.spawn(name: "test-script", stackSize: 512 << 20) {
+            body()
+            done.signal()
+        }
+        done.wait()
+        pthread_join(t, nil)
+    }
+
+    /// Replays Redis's cases: each on an empty database and script cache, after HELLO.
+    private func replay(_ cases: [RedisReplyCase], file: StaticString = #filePath, line: UInt = #line) {
+        onLoopStack { self.replayCases(cases, file: file, line: line) }
+    }
+
+    private func replayCases(_ cases: [RedisReplyCase], file: StaticString, line: UInt) {
+        let h = Harness()
+        for k in cases {
+            _ = raw(h, ["HELLO", String(k.resp)])
+            _ = raw(h, ["FLUSHALL"])
+            _ = raw(h, ["SCRIPT", "FLUSH"])
+            for s in k.setup { _ = raw(h, s) }
+            let got = raw(h, k.args)
+            if got != k.reply {
+                XCTFail("""
+                    \(k.args.map { "\"\($0)\"" }.joined(separator: " ")) (RESP\(k.resp))
+                      expected: \(String(decoding: k.reply, as: UTF8.self).debugDescription)
+                      got:      \(String(decoding: got, as: UTF8.self).debugDescription)
+                    """, file: file, line: line)
+            }
+        }
+    }
+
+    // MARK: byte-for-byte with Redis
+
+    func testSandboxMatchesRedis() { replay(RedisScriptingReplies.sandbox + RedisScriptingReplies.sandboxExtras) }
+    func testLuaToResp2MatchesRedis() { replay(RedisScriptingReplies.luaToResp2) }
+    func testLuaToResp3MatchesRedis() { replay(RedisScriptingReplies.luaToResp3) }
+    func testRespToLuaMatchesRedis() { replay(RedisScriptingReplies.respToLua) }
+    func testRedisCallErrorsMatchRedis() { replay(RedisScriptingReplies.redisCallErrors) }
+    func testErrorRepliesMatchRedis() { replay(RedisScriptingReplies.errorReplies) }
+    func testRedisHelpersMatchRedis() { replay(RedisScriptingReplies.redisHelpers) }
+    func testCjsonAndBitMatchRedis() { replay(RedisScriptingReplies.cjsonAndBit) }
+    func testStructAndCmsgpackMatchRedis() {
+        replay(RedisScriptingReplies.structAndCmsgpack + RedisScriptingReplies.structAndCmsgpackDetails)
+    }
+    func testKeysArgvAndScriptCommandsMatchRedis() { replay(RedisScriptingReplies.keysArgvAndCommands) }
+    func testShebangAndReadOnlyMatchRedis() { replay(RedisScriptingReplies.shebangAndReadOnly) }
+
+    // MARK: sandbox isolation
+
+    func testNothingOneScriptLeavesIsVisibleToTheNext() {
+        let h = Harness()
+        // Every way of leaving something behind fails or stays local.
+        XCTAssertEqual(h.run("EVAL", """
+            local tries = {
+              function() x = 1 end,
+              function() rawset(_G, 'x', 1) end,
+              function() string.x = 1 end,
+              function() rawset(string, 'x', 1) end,
+              function() table.insert(redis, 1) end,
+              function() getmetatable('').__index = {x = 1} end,
+              function() setmetatable(_G, nil) end,
+              function() loadstring('y = 2')() end,
+              function() cjson.x = 1 end,
+            }
+            local failed = 0
+            for _, f in ipairs(tries) do if not pcall(f) then failed = failed + 1 end end
+            KEYS[5] = 'kept?'
+            ARGV[1] = 'changed'
+            return failed
+            """, "1", "key"), R.int(9))
+        XCTAssertEqual(h.run("EVAL", """
+            return {rawget(_G, 'x') == nil and 1 or 0, rawget(string, 'x') == nil and 1 or 0,
+                    #redis, getmetatable('').__index == string and 1 or 0, #KEYS, #ARGV,
+                    pcall(function() return y end) and 0 or 1}
+            """, "0"), R.array([R.int(1), R.int(1), R.int(0), R.int(1), R.int(0), R.int(0), R.int(1)]))
+    }
+
+    func testLocalsAndFunctionsStayInsideTheScript() {
+        let h = Harness()
+        XCTAssertEqual(h.run("EVAL", "local function f(n) if n == 0 then return 0 end return f(n - 1) end return f(200000)", "0"),
+                       R.int(0), "recursive local functions keep proper tail calls")
+        XCTAssertEqual(h.run("EVAL", "return type(f)", "0"),
+                       R.err("ERR user_script:1: Script attempted to access nonexistent global variable 'f' script: 8508b7a4b23ce1ac649dad060e72c38e394ea04b, on @user_script:1."))
+    }
+
+    func testCompiledCodeCannotWriteLibraryTables() {
+        let h = Harness()
+        // A hot loop gets compiled; the proxies still refuse.
+        XCTAssertEqual(h.run("EVAL", """
+            local n = 0
+            for i = 1, 200000 do
+              if not pcall(function() redis.x = i end) then n = n + 1 end
+            end
+            return n
+            """, "0"), R.int(200000))
+    }
+
+    // MARK: math.random
+
+    func testMathRandomFollowsRedisGenerator() {
+        // A fresh Redis 7.0.15 returns these; the state carries over between scripts.
+        let h = Harness()
+        XCTAssertEqual(h.run("EVAL", "return {math.random(), math.random(10), math.random(5, 7)}", "0"),
+                       R.array([R.int(0), R.int(9), R.int(6)]))
+        XCTAssertEqual(h.run("EVAL", "return {math.random(), math.random(10), math.random(5, 7)}", "0"),
+                       R.array([R.int(0), R.int(4), R.int(7)]))
+        XCTAssertEqual(h.run("EVAL", "math.randomseed(42) return {math.random(100), math.random(100)}", "0"),
+                       R.array([R.int(75), R.int(35)]))
+    }
+
+    // MARK: script cache
+
+    func testScriptCache() {
+        let h = Harness()
+        let sha = "e0e1f9fabfc9d4800c877a703b823ac0578ff8db"  // return 1
+        XCTAssertEqual(h.run("SCRIPT", "EXISTS", sha), R.array([R.int(0)]))
+        XCTAssertEqual(h.run("EVALSHA", sha, "0"), R.err("NOSCRIPT No matching script. Please use EVAL."))
+        XCTAssertEqual(h.run("EVAL", "return 1", "0"), R.int(1))
+        XCTAssertEqual(h.run("SCRIPT", "EXISTS", sha, sha.uppercased()), R.array([R.int(1), R.int(1)]))
+        XCTAssertEqual(h.run("EVALSHA", sha, "0"), R.int(1))
+        XCTAssertEqual(h.run("EVALSHA_RO", sha, "0"), R.int(1))
+        XCTAssertTrue(h.run("INFO", "memory").contains("number_of_cached_scripts:1\r\n"))
+        XCTAssertEqual(h.run("SCRIPT", "FLUSH"), R.ok)
+        XCTAssertEqual(h.run("EVALSHA", sha, "0"), R.err("NOSCRIPT No matching script. Please use EVAL."))
+        XCTAssertEqual(h.run("SCRIPT", "LOAD", "return 1"), R.bulk(sha))
+        XCTAssertEqual(h.run("EVALSHA", sha, "0"), R.int(1))
+        // A script that fails to compile is not cached.
+        XCTAssertTrue(h.run("EVAL", "return +", "0").hasPrefix("-ERR Error compiling script (new function): user_script:1:"))
+        XCTAssertEqual(h.run("SCRIPT", "EXISTS", "1fd5091818ea327c4e55ed84125fdc6179ae44cf"), R.array([R.int(0)]))
+        // Scripts see the caller's database.
+        h.run("SELECT", "3")
+        h.run("SET", "k", "in3")
+        XCTAssertEqual(h.run("EVAL", "return redis.call('get', KEYS[1])", "1", "k"), R.bulk("in3"))
+    }
+
+    func testScriptsWriteAndReadTheKeyspace() {
+        let h = Harness()
+        XCTAssertEqual(h.run("EVAL", "redis.call('set', KEYS[1], ARGV[1]) return redis.call('incrby', KEYS[1], 5)", "1", "n", "10"),
+                       R.int(15))
+        XCTAssertEqual(h.run("GET", "n"), R.bulk("15"))
+        XCTAssertEqual(h.run("EVAL_RO", "return redis.call('get', KEYS[1])", "1", "n"), R.bulk("15"))
+        XCTAssertEqual(h.run("GET", "n"), R.bulk("15"))
+    }
+
+    // MARK: the bundled libraries
+
+    func testCmsgpackRoundTripsNestedValues() {
+        let h = Harness()
+        XCTAssertEqual(h.run("EVAL", """
+            local v = {1, 'two', {three = 3}, {4.5, true, false}, string.rep('x', 70000)}
+            local u = cmsgpack.unpack(cmsgpack.pack(v))
+            return {u[1], u[2], u[3].three, tostring(u[4][1]), tostring(u[4][2]), tostring(u[4][3]), #u[5]}
+            """, "0"), R.array([R.int(1), R.bulk("two"), R.int(3), R.bulk("4.5"), R.bulk("true"), R.bulk("false"), R.int(70000)]))
+        // Self-references stop at 16 levels, then pack as nil.
+        XCTAssertEqual(h.run("EVAL", """
+            local a = {} a[1] = a
+            local u = cmsgpack.unpack(cmsgpack.pack(a))
+            local depth = 0
+            while type(u) == 'table' do depth = depth + 1 u = u[1] end
+            return depth
+            """, "0"), R.int(16))
+    }
+
+    func testStructReadsNeverPastTheData() {
+        let h = Harness()
+        for (fmt, data) in [("i", "abc"), ("c5", "abcd"), ("b c0", "\\5abcd"), ("!8 b d", "\\1\\0\\0\\0\\0\\0\\0\\0\\0"), ("I32", "x")] {
+            XCTAssertTrue(h.run("EVAL", "return struct.unpack('\(fmt)', '\(data)')", "0").contains("(data string too short)"), fmt)
+        }
+        XCTAssertTrue(h.run("EVAL", "return struct.unpack('s', 'abc')", "0").contains("unfinished string in data"))
+        XCTAssertTrue(h.run("EVAL", "return struct.unpack('i', 'abcd', -1)", "0").contains("(data string too short)"))
+    }
+}
