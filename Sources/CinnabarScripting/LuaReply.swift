@@ -132,8 +132,10 @@ enum LuaReply {
 
     /// Writes the value on top of the stack to `out` and pops it. `scriptResp`
     /// is the protocol the script selected with redis.setresp (it decides how
-    /// booleans convert).
-    static func write(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion) {
+    /// booleans convert). Error tables count in `caller`'s error statistics
+    /// unless they carry `ignore_error_stats_update` (a command's error,
+    /// counted when it failed); a top-level one marks the call failed.
+    static func write(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion, caller: Client? = nil, nested: Bool = false) {
         let L = vm.L
         // Redis's Lua refuses to grow the C stack past LUAI_MAXCSTACK (8000
         // slots), which bounds nesting (self-referencing tables included).
@@ -155,7 +157,7 @@ enum LuaReply {
         case LUA_TNUMBER:
             out.integer(truncate(lua_tonumber(L, -1)))
         case LUA_TTABLE:
-            writeTable(vm, out, scriptResp: scriptResp)
+            writeTable(vm, out, scriptResp: scriptResp, caller: caller, nested: nested)
             return
         default:
             out.nullBulk()
@@ -177,12 +179,19 @@ enum LuaReply {
         return lua_type(L, -1)
     }
 
-    private static func writeTable(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion) {
+    private static func writeTable(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion, caller: Client?, nested: Bool) {
         let L = vm.L
         if rawField(L, "err") == LUA_TSTRING {
             lua_settop(L, -2)
             // The text goes out as written, so `{err='-X'}` replies "--X" as on Redis.
-            out.error(errorMessage(vm))
+            let msg = errorMessage(vm)
+            let counted = !ignoresErrorStats(vm)
+            if let caller, !nested {
+                caller.replyError(msg, updateStats: counted)
+            } else {
+                out.error(msg)
+                if counted { caller?.countErrorReply(msg) }
+            }
             lua_settop(L, -2)
             return
         }
@@ -231,8 +240,8 @@ enum LuaReply {
             lua_pushnil(L)
             while lua_next(L, -2) != 0 {
                 lua_pushvalue(L, -2)
-                write(vm, out, scriptResp: scriptResp)
-                write(vm, out, scriptResp: scriptResp)
+                write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
+                write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
                 n += 1
             }
             out.endDeferredMap(at: mark, pairs: n)
@@ -247,7 +256,7 @@ enum LuaReply {
             while lua_next(L, -2) != 0 {
                 lua_settop(L, -2)
                 lua_pushvalue(L, -1)
-                write(vm, out, scriptResp: scriptResp)
+                write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
                 n += 1
             }
             out.endDeferredSet(at: mark, count: n)
@@ -264,7 +273,7 @@ enum LuaReply {
                 lua_settop(L, -2)
                 break
             }
-            write(vm, out, scriptResp: scriptResp)
+            write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
             n += 1
         }
         out.endDeferredArray(at: mark, count: n)
@@ -283,6 +292,16 @@ enum LuaReply {
             }
             out.appendRaw("\r\n")
         }
+    }
+
+    /// Whether the error table on top of the stack was already counted (a
+    /// command's error reply, which carries `ignore_error_stats_update`).
+    static func ignoresErrorStats(_ vm: LuaVM) -> Bool {
+        let L = vm.L
+        lua_getfield(L, -1, "ignore_error_stats_update")
+        let ignore = lua_toboolean(L, -1) != 0
+        lua_settop(L, -2)
+        return ignore
     }
 
     /// The message of the error table on top of the stack: its `err` field,

@@ -214,10 +214,10 @@ final class ScriptRunner {
 
         let out = caller.reply
         if rc == 0 {
-            LuaReply.write(vm, out, scriptResp: scriptResp)
+            LuaReply.write(vm, out, scriptResp: scriptResp, caller: caller)
         } else if lua_type(L, -1) == LUA_TTABLE {
             let msg = LuaReply.errorMessage(vm, scriptName: name)
-            caller.replyError(msg)
+            caller.replyError(msg, updateStats: !LuaReply.ignoresErrorStats(vm))
             lua_settop(L, -2)
         } else {
             let text = vm.string(at: -1) ?? "execution failure"
@@ -283,6 +283,8 @@ final class ScriptRunner {
         if let error = check(client) {
             lua_settop(L, 0)
             client.reply.reset()
+            // Redis replies this refusal to the script's client, which counts it once.
+            caller.countErrorReply(error.text)
             vm.pushErrorTable(error.text)
             lua_pushboolean(L, 1)
             lua_setfield(L, -2, "ignore_error_stats_update")
@@ -343,7 +345,7 @@ final class ScriptRunner {
         }
         if engine.killRequested {
             cinnabar_set_periodic_hook(L, 1)
-            vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
+            vm.pushErrorTable("ERR Script killed by user with SCRIPT KILL...")
             return 1
         }
         if engine.isBusy {
@@ -351,7 +353,7 @@ final class ScriptRunner {
             engine.pollWhileBusy(self)
             if engine.killRequested {
                 cinnabar_set_periodic_hook(L, 1)
-                vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
+                vm.pushErrorTable("ERR Script killed by user with SCRIPT KILL...")
                 return 1
             }
             return 0

@@ -11,22 +11,31 @@ public enum ScriptingCommands {
     /// Keys of EVAL-style commands (`numkeys` at index 2): any key may be touched, so every shard is locked.
     static let lockEverything: KeyFinder = { _ in .everything }
 
+    /// Key specs of EVAL-style commands: `numkeys` at index 2, then the keys
+    /// (what COMMAND INFO and COMMAND GETKEYS report; locking still takes every shard).
+    static func numkeysSpec(readOnly: Bool, withNotes: Bool) -> [CommandKeySpec] {
+        let notes = readOnly ? "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"
+                             : "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"
+        return [CommandKeySpec(flags: readOnly ? ["RO", "access"] : ["RW", "access", "update"], .index(2),
+                               .keynum(numKeysIndex: 0, firstKey: 1, step: 1), notes: withNotes ? notes : nil)]
+    }
+
     public static func all(_ box: EngineBox) -> [CommandSpec] {
         let evalFlags: CommandFlags = [.noscript, .skipMonitor, .mayReplicate, .noMandatoryKeys, .stale]
         let roFlags: CommandFlags = [.noscript, .skipMonitor, .noMandatoryKeys, .stale, .readonly]
         return [
             CommandSpec("eval", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "2.6.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a server-side Lua script.", handler: { eval($0, box.engine, sha: false, readOnly: false) }),
+                        summary: "Executes a server-side Lua script.", keySpecs: numkeysSpec(readOnly: false, withNotes: true), handler: { eval($0, box.engine, sha: false, readOnly: false) }),
             CommandSpec("evalsha", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "2.6.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a server-side Lua script by SHA1 digest.", handler: { eval($0, box.engine, sha: true, readOnly: false) }),
+                        summary: "Executes a server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: false, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: false) }),
             CommandSpec("eval_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a read-only server-side Lua script.", handler: { eval($0, box.engine, sha: false, readOnly: true) }),
+                        summary: "Executes a read-only server-side Lua script.", keySpecs: numkeysSpec(readOnly: true, withNotes: true), handler: { eval($0, box.engine, sha: false, readOnly: true) }),
             CommandSpec("evalsha_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a read-only server-side Lua script by SHA1 digest.", handler: { eval($0, box.engine, sha: true, readOnly: true) }),
+                        summary: "Executes a read-only server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: true, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: true) }),
             CommandSpec("script", arity: -2, group: .scripting, since: "2.6.0", complexity: "Depends on subcommand.",
                         summary: "A container for Lua scripts management commands.", subcommands: [
                 CommandSpec("load", arity: 3, flags: [.noscript, .stale], group: .scripting, since: "2.6.0",

@@ -1,6 +1,5 @@
 import Cinnabar
 import CinnabarCore
-import Foundation
 import XCTest
 
 /// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT: the sandbox, conversions in
@@ -8,49 +7,8 @@ import XCTest
 /// flags and the bundled libraries, checked against Redis 7.0.15's own replies
 /// (ScriptingRedisReplies.swift) and by behaviour.
 final class ScriptingCommandsTests: XCTestCase {
-    /// Runs `args` and returns the exact reply bytes.
-    private func raw(_ h: Harness, _ args: [String], on c: Client? = nil) -> [UInt8] {
-        let target = c ?? h.client
-        let before = target.reply.count
-        h.server.execute(target, args.map { Array($0.utf8) })
-        let out = Array(target.reply.bytes(from: before))
-        target.reply.reset()
-        return out
-    }
-
-    /// Runs `body` on a thread with a stack as deep as an event loop's (deeply nested
-    /// replies recurse as far as Lua's stack limit allows, as in the server).
-    private func onLoopStack(_ body: @escaping () -> Void) {
-        let done = DispatchSemaphore(value: 0)
-        let t = Threads.spawn(name: "test-script", stackSize: 512 << 20) {
-            body()
-            done.signal()
-        }
-        done.wait()
-        pthread_join(t, nil)
-    }
-
-    /// Replays Redis's cases: each on an empty database and script cache, after HELLO.
     private func replay(_ cases: [RedisReplyCase], file: StaticString = #filePath, line: UInt = #line) {
-        onLoopStack { self.replayCases(cases, file: file, line: line) }
-    }
-
-    private func replayCases(_ cases: [RedisReplyCase], file: StaticString, line: UInt) {
-        let h = Harness()
-        for k in cases {
-            _ = raw(h, ["HELLO", String(k.resp)])
-            _ = raw(h, ["FLUSHALL"])
-            _ = raw(h, ["SCRIPT", "FLUSH"])
-            for s in k.setup { _ = raw(h, s) }
-            let got = raw(h, k.args)
-            if got != k.reply {
-                XCTFail("""
-                    \(k.args.map { "\"\($0)\"" }.joined(separator: " ")) (RESP\(k.resp))
-                      expected: \(String(decoding: k.reply, as: UTF8.self).debugDescription)
-                      got:      \(String(decoding: got, as: UTF8.self).debugDescription)
-                    """, file: file, line: line)
-            }
-        }
+        replayRedisReplies(cases, file: file, line: line)
     }
 
     // MARK: byte-for-byte with Redis

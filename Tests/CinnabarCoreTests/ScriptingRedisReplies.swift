@@ -1,5 +1,5 @@
 // Generated from Redis 7.0.15's replies to the same commands (byte for byte):
-// each case ran on a fresh database and script cache after HELLO <resp>.
+// each case ran on a fresh database, script cache and function library after HELLO <resp>.
 
 /// One command (after `setup`) and Redis 7.0.15's exact reply to it.
 struct RedisReplyCase {

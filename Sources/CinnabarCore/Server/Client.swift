@@ -377,10 +377,18 @@ public final class Client: EventHandler {
         replyError(e.text)
     }
 
-    /// Replies with an error text (`ERR ...`) and counts it.
-    public func replyError(_ text: String) {
+    /// Replies with an error text (`ERR ...`) and counts it in the error
+    /// statistics unless `updateStats` is false (an error already counted
+    /// where it happened, such as a command failing inside a script).
+    public func replyError(_ text: String, updateStats: Bool = true) {
         reply.error(text)
         commandFailed = true
+        if updateStats { countErrorReply(text) }
+    }
+
+    /// Counts an error reply in the error statistics (INFO errorstats) without
+    /// writing anything: for errors nested inside a reply written directly.
+    public func countErrorReply(_ text: String) {
         // Like Redis, the code is the first word if a space comes within 31 bytes, else ERR.
         let head = text.utf8.prefix(31)
         if let space = head.firstIndex(of: 32) {
