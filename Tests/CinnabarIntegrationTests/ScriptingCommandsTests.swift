@@ -2,6 +2,12 @@ import CinnabarClient
 import Foundation
 import XCTest
 
+extension RedisConnection {
+    /// Sends one command and returns its reply, error replies included as `.error`.
+    func reply(_ args: String...) throws -> RESPValue { try pipeline([args])[0] }
+    func reply(_ args: [String]) throws -> RESPValue { try pipeline([args])[0] }
+}
+
 /// Long-running scripts over real sockets: -BUSY for other clients on every
 /// loop thread, SCRIPT KILL of JIT-compiled loops, UNKILLABLE after writes,
 /// SHUTDOWN NOSAVE while busy, and the lua-memory-limit cap.
@@ -16,7 +22,7 @@ final class ScriptingCommandsTests: XCTestCase {
 
         init(_ conn: RedisConnection, _ args: [String]) {
             Thread.detachNewThread { [self] in
-                result = Result { try conn.call(args) }
+                result = Result { try conn.reply(args) }
                 done.signal()
             }
         }
@@ -48,26 +54,26 @@ final class ScriptingCommandsTests: XCTestCase {
         let runner = try s.connect()
         let others = try clientsOnEveryLoop(s)
         if kind == "FUNCTION" {
-            XCTAssertEqual(try runner.call("FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function('spin', function() \(script) end)"),
+            XCTAssertEqual(try runner.reply("FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function('spin', function() \(script) end)"),
                            .bulk(Array("spin".utf8)))
         }
         let pending = Pending(runner, kind == "FUNCTION" ? ["FCALL", "spin", "0"] : ["EVAL", script, "0"])
-        try eventually("-BUSY") { if case .error = try others[0].call("PING") { return true } else { return false } }
+        try eventually("-BUSY") { if case .error = try others[0].reply("PING") { return true } else { return false } }
         for c in others {
-            XCTAssertEqual(try c.call("GET", "x"), .error("BUSY Redis is busy running a script. You can only call \(kind) KILL or SHUTDOWN NOSAVE."),
+            XCTAssertEqual(try c.reply("GET", "x"), .error("BUSY Redis is busy running a script. You can only call \(kind) KILL or SHUTDOWN NOSAVE."),
                            "every loop answers -BUSY")
         }
         let busyText = "BUSY Redis is busy running a script. You can only call \(kind) KILL or SHUTDOWN NOSAVE."
-        XCTAssertEqual(try others[1].call(kind == "FUNCTION" ? "SCRIPT" : "FUNCTION", "KILL"), .error(busyText))
-        XCTAssertEqual(try others[1].call("PING"), .error(busyText))
-        XCTAssertEqual(try others[1].call(kind, "KILL"), .simple("OK"))
+        XCTAssertEqual(try others[1].reply(kind == "FUNCTION" ? "SCRIPT" : "FUNCTION", "KILL"), .error(busyText))
+        XCTAssertEqual(try others[1].reply("PING"), .error(busyText))
+        XCTAssertEqual(try others[1].reply(kind, "KILL"), .simple("OK"))
         let reply = try pending.wait()
         guard case .error(let text) = reply else { return XCTFail("\(reply)") }
         // Redis words the error the same way for FUNCTION KILL.
         XCTAssertTrue(text.hasPrefix("ERR Script killed by user with SCRIPT KILL..."), text)
-        try eventually("the server to serve again") { try others[2].call("PING") == .simple("PONG") }
-        XCTAssertEqual(try runner.call("EVAL", "return 7", "0"), .integer(7))
-        XCTAssertEqual(try others[3].call(kind, "KILL"), .error("NOTBUSY No scripts in execution right now."))
+        try eventually("the server to serve again") { try others[2].reply("PING") == .simple("PONG") }
+        XCTAssertEqual(try runner.reply("EVAL", "return 7", "0"), .integer(7))
+        XCTAssertEqual(try others[3].reply(kind, "KILL"), .error("NOTBUSY No scripts in execution right now."))
     }
 
     func testScriptKillStopsCompiledEmptyLoop() throws {
@@ -85,9 +91,9 @@ final class ScriptingCommandsTests: XCTestCase {
     func testErrorMessageOfKilledScript() throws {
         let s = try TestServer(["busy-reply-threshold": "50"])
         let runner = try s.connect(), other = try s.connect()
-        let pending = Pending(runner, ["EVAL", "local i = 0 while true do i = i + 1 end", "0"])
-        try eventually("-BUSY") { try other.call("PING") == Self.busy }
-        XCTAssertEqual(try other.call("SCRIPT", "KILL"), .simple("OK"))
+        let pending = Pending(runner, ["EVAL", "local i=0 while true do i=i+1 end", "0"])
+        try eventually("-BUSY") { try other.reply("PING") == Self.busy }
+        XCTAssertEqual(try other.reply("SCRIPT", "KILL"), .simple("OK"))
         XCTAssertEqual(try pending.wait(),
                        .error("ERR Script killed by user with SCRIPT KILL... script: 653db1ceb7ef061910af88dc7ebf80737358169d, on @user_script:1."))
     }
@@ -95,8 +101,8 @@ final class ScriptingCommandsTests: XCTestCase {
     func testScriptBelowThresholdIsNotBusy() throws {
         let s = try TestServer(["busy-reply-threshold": "60000"])
         let c = try s.connect()
-        XCTAssertEqual(try c.call("EVAL", "local t = 0 for i = 1, 3000000 do t = t + i end return t", "0"), .integer(4_500_001_500_000))
-        XCTAssertEqual(try c.call("SCRIPT", "KILL"), .error("NOTBUSY No scripts in execution right now."))
+        XCTAssertEqual(try c.reply("EVAL", "local t = 0 for i = 1, 3000000 do t = t + i end return t", "0"), .integer(4_500_001_500_000))
+        XCTAssertEqual(try c.reply("SCRIPT", "KILL"), .error("NOTBUSY No scripts in execution right now."))
     }
 
     func testUnkillableAfterWriteThenShutdownNosave() throws {
@@ -104,12 +110,12 @@ final class ScriptingCommandsTests: XCTestCase {
         let runner = try s.connect()
         let others = try clientsOnEveryLoop(s)
         _ = Pending(runner, ["EVAL", "redis.call('set', 'x', 'y') while true do end", "0"])
-        try eventually("-BUSY") { try others[0].call("PING") == Self.busy }
-        XCTAssertEqual(try others[1].call("SCRIPT", "KILL"), Self.unkillable)
-        XCTAssertEqual(try others[1].call("FUNCTION", "KILL"), .error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."))
-        XCTAssertEqual(try others[2].call("SET", "y", "z"), Self.busy)
+        try eventually("-BUSY") { try others[0].reply("PING") == Self.busy }
+        XCTAssertEqual(try others[1].reply("SCRIPT", "KILL"), Self.unkillable)
+        XCTAssertEqual(try others[1].reply("FUNCTION", "KILL"), Self.unkillable, "Redis checks for writes first")
+        XCTAssertEqual(try others[2].reply("SET", "y", "z"), Self.busy)
         // SHUTDOWN NOSAVE ends the server without waiting for the script.
-        _ = try? others[3].call("SHUTDOWN", "NOSAVE")
+        _ = try? others[3].reply("SHUTDOWN", "NOSAVE")
         try eventually("the server to exit") {
             (try? RedisConnection(port: s.port, timeout: 1).call("PING")) == nil
         }
@@ -118,19 +124,19 @@ final class ScriptingCommandsTests: XCTestCase {
     func testMemoryLimitFailsOnlyTheScript() throws {
         let s = try TestServer(["lua-memory-limit": "8mb"])
         let c = try s.connect()
-        let reply = try c.call("EVAL", "local t = {} for i = 1, 10000000 do t[i] = 'value' .. i end return #t", "0")
+        let reply = try c.reply("EVAL", "local t = {} for i = 1, 10000000 do t[i] = 'value' .. i end return #t", "0")
         guard case .error(let text) = reply else { return XCTFail("\(reply)") }
         XCTAssertTrue(text.hasPrefix("ERR Error running script "), text)
         XCTAssertTrue(text.contains("not enough memory"), text)
         XCTAssertTrue(text.hasSuffix("(lua-memory-limit of 8388608 bytes reached)"), text)
-        XCTAssertEqual(try c.call("PING"), .simple("PONG"))
+        XCTAssertEqual(try c.reply("PING"), .simple("PONG"))
         // Later scripts run normally, including ones that need a fair amount of memory.
-        XCTAssertEqual(try c.call("EVAL", "local t = {} for i = 1, 10000 do t[i] = i end return #t", "0"), .integer(10000))
-        XCTAssertEqual(try c.call("EVAL", "return string.rep('x', 1000000):len()", "0"), .integer(1_000_000))
-        let big = try c.call("EVAL", "return string.rep('x', 100000000)", "0")
+        XCTAssertEqual(try c.reply("EVAL", "local t = {} for i = 1, 10000 do t[i] = i end return #t", "0"), .integer(10000))
+        XCTAssertEqual(try c.reply("EVAL", "return string.rep('x', 1000000):len()", "0"), .integer(1_000_000))
+        let big = try c.reply("EVAL", "return string.rep('x', 100000000)", "0")
         guard case .error(let text2) = big else { return XCTFail("\(big)") }
         XCTAssertTrue(text2.contains("lua-memory-limit"), text2)
-        XCTAssertEqual(try c.call("EVAL", "return redis.call('set', 'after', 'ok')", "0"), .simple("OK"))
+        XCTAssertEqual(try c.reply("EVAL", "return redis.call('set', 'after', 'ok')", "0"), .simple("OK"))
     }
 
     func testEvalThroughRedisCli() throws {
