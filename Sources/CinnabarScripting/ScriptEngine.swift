@@ -67,7 +67,7 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         case "server":
             return ["lua_engine:luajit", "luajit_build:\(buildDescription)", "luajit_mode:\(jitEnabled ? "jit" : "interpreter")"]
         case "memory":
-            let luaMemory = runnersLock.withLock { runners.compactMap { $0?.vm.memoryUsed }.reduce(0, +) }
+            let luaMemory = runnersLock.withLock { runners.reduce(0) { $0 + ($1?.evalMemory ?? 0) } }
             let (count, bytes) = cacheLock.withLock { (scripts.count, scriptBytes) }
             return [
                 "used_memory_lua:\(luaMemory)",
@@ -127,12 +127,21 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     }
 
     /// SCRIPT FLUSH: forgets every script; runners drop their compiled copies on next use.
+    /// SCRIPT FLUSH: forgets every script and closes every EVAL state, as
+    /// Redis resets its Lua VM. The caller holds every shard, so no script
+    /// runs or compiles meanwhile.
     func flush() {
         cacheLock.withLock {
             scripts.removeAll()
             scriptBytes = 0
         }
         generation.wrappingAdd(1, ordering: .releasing)
+        runnersLock.withLock { for r in runners { r?.dropEvalVM() } }
+    }
+
+    /// Runs `body` holding the lock that guards runners' states against INFO and SCRIPT FLUSH.
+    func withRunnersLocked(_ body: () -> Void) {
+        runnersLock.withLock(body)
     }
 
     /// Parses a `#!lua flags=a,b` first line. Returns the flags and the

@@ -74,7 +74,9 @@ enum ScriptKind: Int {
 /// the socket-less client that executes `redis.call`.
 final class ScriptRunner {
     unowned let engine: ScriptEngine
-    let vm: LuaVM
+    /// The EVAL state, created on first use and dropped by SCRIPT FLUSH (as
+    /// Redis resets its Lua VM), so idle loops hold no Lua memory.
+    private var evalVM: LuaVM?
     let client: Client
     /// Cache generation the compiled functions belong to.
     var generation = -1
@@ -88,7 +90,7 @@ final class ScriptRunner {
     /// Set while a library's top-level code runs (FUNCTION LOAD).
     var loading: LoadContext?
     /// The state running now (EVAL's or the functions one).
-    lazy var activeVM: LuaVM = vm
+    var activeVM: LuaVM!
 
     // State of the run in progress.
     var caller: Client?
@@ -108,14 +110,33 @@ final class ScriptRunner {
 
     init(engine: ScriptEngine, context: LoopContext?) {
         self.engine = engine
-        vm = LuaVM(memoryLimit: engine.server.config.snapshot.luaMemoryLimit)
         client = engine.server.makeFakeClient(context: context)
         client.flags.insert(.script)
         client.holdsAllShards = true
-        vm.context = self
-        vm.setUp(redisTable: { vm in RedisLuaAPI.install(vm, functionsMode: false) },
-                 extraLibraries: LuaLibraries.all, jitOn: engine.jitEnabled,
-                 bootstrap: Sandbox.bootstrap(libraries: ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "coroutine", "redis"]))
+    }
+
+    /// The EVAL state (created when first needed, on the runner's thread).
+    var vm: LuaVM {
+        if let v = evalVM { return v }
+        let v = LuaVM(memoryLimit: engine.server.config.snapshot.luaMemoryLimit)
+        v.context = self
+        v.setUp(redisTable: { vm in RedisLuaAPI.install(vm, functionsMode: false) },
+                extraLibraries: LuaLibraries.all, jitOn: engine.jitEnabled,
+                bootstrap: Sandbox.bootstrap(libraries: ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "coroutine", "redis"]))
+        engine.withRunnersLocked { evalVM = v }
+        activeVM = v
+        generation = engine.cacheGeneration
+        return v
+    }
+
+    /// Bytes held by the EVAL state (0 when it does not exist). Read under the engine's runners lock.
+    var evalMemory: Int { evalVM?.memoryUsed ?? 0 }
+
+    /// Closes the EVAL state; the next script builds a fresh one. The caller
+    /// holds every shard (no script runs or compiles anywhere) and the runners lock.
+    func dropEvalVM() {
+        evalVM = nil
+        compiled.removeAll()
     }
 
     deinit {
@@ -129,10 +150,12 @@ final class ScriptRunner {
     func syncWithCache() {
         let g = engine.cacheGeneration
         guard g != generation else { return }
-        for (_, v) in compiled { luaL_unref(vm.L, cinnabar_registryindex(), v.ref) }
+        if let v = evalVM {
+            for (_, c) in compiled { luaL_unref(v.L, cinnabar_registryindex(), c.ref) }
+            lua_gc(v.L, LUA_GCCOLLECT, 0)
+        }
         compiled.removeAll()
         generation = g
-        lua_gc(vm.L, LUA_GCCOLLECT, 0)
     }
 
     /// Compiles `body` (minus its shebang line, keeping the newline so line
@@ -161,6 +184,8 @@ final class ScriptRunner {
     /// from the caller's arguments starting at `firstKey` (EVAL mode) and
     /// writes the reply to the caller. The caller holds every shard.
     func runEval(_ caller: Client, ref: Int32, name: String, flags: ScriptFlags, readOnly: Bool, firstKey: Int, numkeys: Int) {
+        let vm = self.vm
+        activeVM = vm
         let L = vm.L
         lua_settop(L, 0)
         vm.pushRef(vm.errorHandlerRef)
@@ -176,7 +201,7 @@ final class ScriptRunner {
 
     /// Pushes caller arguments `from..<from+count` as a Lua array.
     func pushArray(_ c: Client, from: Int, count: Int) {
-        let vm = activeVM
+        let vm: LuaVM = activeVM
         let L = vm.L
         lua_createtable(L, Int32(count), 0)
         for i in 0..<count {
@@ -188,7 +213,7 @@ final class ScriptRunner {
     /// Calls the function below `nargs` arguments (with the error handler
     /// below it) and replies to `caller`.
     func execute(_ caller: Client, name: String, kind: ScriptKind, flags: ScriptFlags, readOnly: Bool, nargs: Int32) {
-        let vm = activeVM
+        let vm: LuaVM = activeVM
         let L = vm.L
         self.caller = caller
         scriptName = name

@@ -38,13 +38,15 @@ public enum ScriptingCommands {
                         summary: "Executes a read-only server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: true, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: true) }),
             CommandSpec("script", arity: -2, group: .scripting, since: "2.6.0", complexity: "Depends on subcommand.",
                         summary: "A container for Lua scripts management commands.", subcommands: [
-                CommandSpec("load", arity: 3, flags: [.noscript, .stale], group: .scripting, since: "2.6.0",
+                // LOAD compiles in this loop's state and FLUSH closes every loop's
+                // state: both hold every shard, so no script runs meanwhile.
+                CommandSpec("load", arity: 3, flags: [.noscript, .stale], keys: .all, group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the length in bytes of the script body.",
                             summary: "Loads a server-side Lua script to the script cache.", handler: { load($0, box.engine) }),
                 CommandSpec("exists", arity: -3, flags: [.noscript], group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the number of scripts to check.",
                             summary: "Determines whether server-side Lua scripts exist in the script cache.", handler: { exists($0, box.engine) }),
-                CommandSpec("flush", arity: -2, flags: [.noscript, .mayReplicate], group: .scripting, since: "2.6.0",
+                CommandSpec("flush", arity: -2, flags: [.noscript, .mayReplicate], keys: .all, group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the number of scripts in cache",
                             summary: "Removes all server-side Lua scripts from the script cache.", handler: { flush($0, box.engine) }),
                 CommandSpec("kill", arity: 2, flags: [.noscript, .allowBusy], group: .scripting, since: "2.6.0",
