@@ -19,7 +19,8 @@ struct CachedScript {
 /// time server-wide; the state pool exists so each loop thread runs scripts
 /// on its own state without handing work across threads.
 public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecked Sendable {
-    public unowned let server: Server
+    /// The server owns the engine (no reference counting on this hot path).
+    public unowned(unsafe) let server: Server
     /// The JIT compiles scripts only when running code can still be interrupted.
     let jitEnabled: Bool
 

@@ -9,16 +9,17 @@ struct ShaKey: Hashable {
     /// Parses 40 hex digits (any case); nil when malformed.
     init?(hex: Bytes) {
         guard hex.count == 40 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 20)
-        for i in 0..<20 {
-            guard let h = Self.nibble(hex[2 * i]), let l = Self.nibble(hex[2 * i + 1]) else { return nil }
-            bytes[i] = h << 4 | l
+        // Straight into three words: EVALSHA parses one of these per call.
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for i in 0..<40 {
+            guard let n = Self.nibble(hex[i]) else { return nil }
+            switch i {
+            case 0..<16: words.0 = words.0 << 4 | UInt64(n)
+            case 16..<32: words.1 = words.1 << 4 | UInt64(n)
+            default: words.2 = words.2 << 4 | UInt64(n)
+            }
         }
-        var x: UInt64 = 0, y: UInt64 = 0, z: UInt32 = 0
-        for i in 0..<8 { x = x << 8 | UInt64(bytes[i]) }
-        for i in 8..<16 { y = y << 8 | UInt64(bytes[i]) }
-        for i in 16..<20 { z = z << 8 | UInt32(bytes[i]) }
-        a = x; b = y; c = z
+        a = words.0; b = words.1; c = UInt32(words.2)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
@@ -73,7 +74,8 @@ enum ScriptKind: Int {
 /// Runs scripts on one event-loop thread: owns that thread's Lua states and
 /// the socket-less client that executes `redis.call`.
 final class ScriptRunner {
-    unowned let engine: ScriptEngine
+    /// The engine owns its runners (no reference counting on this hot path).
+    unowned(unsafe) let engine: ScriptEngine
     /// The EVAL state, created on first use and dropped by SCRIPT FLUSH (as
     /// Redis resets its Lua VM), so idle loops hold no Lua memory.
     private var evalVM: LuaVM?
@@ -81,7 +83,7 @@ final class ScriptRunner {
     /// Cache generation the compiled functions belong to.
     var generation = -1
     /// Compiled scripts: registry reference of the function and its flags.
-    var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags)] = [:]
+    var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags, name: String)] = [:]
 
     /// The functions state (created on first FUNCTION LOAD or FCALL here).
     lazy var functionVM: LuaVM = makeFunctionVM()
@@ -174,7 +176,7 @@ final class ScriptRunner {
         vm.pushRef(vm.sandboxRef)
         lua_setfenv(L, -2)
         let ref = luaL_ref(L, cinnabar_registryindex())
-        compiled[key] = (ref, flags)
+        compiled[key] = (ref, flags, key.hex)
         return .success(ref)
     }
 

@@ -82,7 +82,8 @@ public enum ScriptingCommands {
                 return
             }
             key = k
-            name = k.hex
+            // The hex name is built once per compiled script (kept with it).
+            name = runner.compiled[k]?.name ?? k.hex
         } else {
             let hex = SHA1.hex(UnsafeRawBufferPointer(c.arg(1)))
             key = hex.withBytes { ShaKey(hex: $0)! }
@@ -112,10 +113,10 @@ public enum ScriptingCommands {
                 return
             case .success(let ref):
                 engine.store(key, script)
-                entry = (ref, script.flags)
+                entry = (ref, script.flags, name)
             }
         }
-        let (ref, flags) = entry!
+        let (ref, flags, _) = entry!
         if !flags.contains(.evalCompat) && !flags.contains(.noWrites) && readOnly {
             c.fail(.custom("ERR Can not execute a script with write flag using *_ro command."))
             return
