@@ -75,6 +75,21 @@ enum LuaArgs {
         return Bytes(start: UnsafeRawPointer(p).assumingMemoryBound(to: UInt8.self), count: len)
     }
 
+    /// Pushes a built result as the function's one return value, or fails
+    /// with Lua's "not enough memory" when it would pass lua-memory-limit:
+    /// checked here so the allocation never fails inside Lua, whose error
+    /// would unwind past this Swift frame without releasing `bytes`.
+    static func returnString(_ L: LuaState?, _ bytes: [UInt8]) -> Int32 {
+        let allocator = LuaVM.of(L).allocator
+        if allocator.used + bytes.count + 256 > allocator.limit {
+            allocator.refused = true
+            lua_pushstring(L, "not enough memory")
+            return -1
+        }
+        push(L, bytes)
+        return 1
+    }
+
     /// Pushes `bytes` as a Lua string.
     static func push(_ L: LuaState?, _ bytes: [UInt8]) {
         bytes.withUnsafeBufferPointer { u in

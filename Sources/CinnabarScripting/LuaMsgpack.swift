@@ -46,8 +46,7 @@ enum LuaMsgpack {
             lua_pushvalue(L, i)
             if let e = encode(L, &out, level: 0) { return LuaArgs.error(L, e) }
         }
-        LuaArgs.push(L, out)
-        return 1
+        return LuaArgs.returnString(L, out)
     }
 
     /// Encodes the value on top of the stack and pops it. Returns an error

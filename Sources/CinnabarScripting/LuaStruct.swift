@@ -181,8 +181,7 @@ enum LuaStruct {
             }
             total &+= UInt64(size)
         }
-        LuaArgs.push(L, out)
-        return 1
+        return LuaArgs.returnString(L, out)
     }
 
     static func appendBits(_ out: inout [UInt8], _ bits: UInt64, _ n: Int, little: Bool) {

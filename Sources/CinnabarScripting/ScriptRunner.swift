@@ -242,17 +242,18 @@ final class ScriptRunner {
         let out = caller.reply
         if rc == 0 {
             LuaReply.write(vm, out, scriptResp: scriptResp, caller: caller)
+        } else if vm.allocator.refused {
+            // Lua's own allocation failures and the libraries' checks before
+            // building large results both end here, whatever the error value.
+            caller.replyError("ERR Error running script \(name), not enough memory (lua-memory-limit of \(vm.allocator.limit) bytes reached)")
+            lua_settop(L, -2)
         } else if lua_type(L, -1) == LUA_TTABLE {
             let msg = LuaReply.errorMessage(vm, scriptName: name)
             caller.replyError(msg, updateStats: !LuaReply.ignoresErrorStats(vm))
             lua_settop(L, -2)
         } else {
             let text = vm.string(at: -1) ?? "execution failure"
-            if vm.allocator.refused {
-                caller.replyError("ERR Error running script \(name), \(text) (lua-memory-limit of \(vm.allocator.limit) bytes reached)")
-            } else {
-                caller.replyError("ERR Error running script \(name), \(String(text.prefix(100)))")
-            }
+            caller.replyError("ERR Error running script \(name), \(String(text.prefix(100)))")
             lua_settop(L, -2)
         }
         lua_settop(L, 0)

@@ -43,8 +43,8 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTFail("timed out waiting for \(what)")
     }
 
-    /// Connections until at least two distinct loops are covered (the server
-    /// spreads connections over its loop threads).
+    /// Enough connections to cover every loop thread (the server assigns
+    /// connections to its loops round robin).
     private func clientsOnEveryLoop(_ s: TestServer, count: Int = 4) throws -> [RedisConnection] {
         try (0..<count).map { _ in try s.connect() }
     }
@@ -136,6 +136,14 @@ final class ScriptingCommandsTests: XCTestCase {
         let big = try c.reply("EVAL", "return string.rep('x', 100000000)", "0")
         guard case .error(let text2) = big else { return XCTFail("\(big)") }
         XCTAssertTrue(text2.contains("lua-memory-limit"), text2)
+        // Results the libraries build past the cap fail the same way, before Lua allocates them.
+        for script in ["local s = string.rep('x', 2500000) return #cmsgpack.pack(s, s)",
+                       "local s = string.rep('x', 2500000) return #struct.pack('c0c0', s, s)"] {
+            let r = try c.reply("EVAL", script, "0")
+            guard case .error(let t) = r else { return XCTFail("\(r)") }
+            XCTAssertTrue(t.hasSuffix("not enough memory (lua-memory-limit of 8388608 bytes reached)"), t)
+        }
+        XCTAssertEqual(try c.reply("EVAL", "local s = string.rep('x', 1000000) return #struct.pack('c0c0', s, s)", "0"), .integer(2_000_000))
         XCTAssertEqual(try c.reply("EVAL", "return redis.call('set', 'after', 'ok')", "0"), .simple("OK"))
     }
 
