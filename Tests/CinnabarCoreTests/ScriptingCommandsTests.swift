@@ -26,6 +26,7 @@ final class ScriptingCommandsTests: XCTestCase {
     }
     func testKeysArgvAndScriptCommandsMatchRedis() { replay(RedisScriptingReplies.keysArgvAndCommands) }
     func testShebangAndReadOnlyMatchRedis() { replay(RedisScriptingReplies.shebangAndReadOnly) }
+    func testOtherFamiliesFromScriptsMatchRedis() { replay(RedisScriptingReplies.otherFamilies) }
 
     // MARK: sandbox isolation
 

@@ -548,6 +548,29 @@ enum RedisScriptingReplies {
         c(["EVAL", "local f, e = loadstring('return +', 'chunky') return e", "0"], "$47\r\n[string \"chunky\"]:1: unexpected symbol near '+'\r\n"),
     ]
 
+    static let otherFamilies: [RedisReplyCase] = [
+        c(["EVAL", "return redis.call('multi')", "0"], "-ERR This Redis command is not allowed from script script: c329a1a294be6bf95b44144f7502610661ae925a, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('exec')", "0"], "-ERR This Redis command is not allowed from script script: cfd06730c41ba24d30327b6d49d1ebf96a001298, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('watch', 'x')", "0"], "-ERR This Redis command is not allowed from script script: 2145a9e9d92db8f07774fabbaa3d4c5e443be426, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('subscribe', 'x')", "0"], "-ERR This Redis command is not allowed from script script: c243a859398a06d27716068064ba7f1b8d18b961, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('publish', 'c', 'm')", "0"], ":0\r\n"),
+        c(["EVAL_RO", "return redis.call('publish', 'c', 'm')", "0"], "-ERR Write commands are not allowed from read-only scripts. script: a57cc0abcd7eee395047c54676a4bffbbf4d2d90, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('blpop', 'l', 0)", "0"], "-ERR This Redis command is not allowed from script script: 9796143aa36f79ff4329423cd8247733070488e9, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('brpoplpush', 'a', 'b', 0)", "0"], "-ERR This Redis command is not allowed from script script: 7a820f272f9856d51385e7a5cdc65f4fc9a8690c, on @user_script:1.\r\n"),
+        c(["EVAL", "return redis.call('blmove', 'a', 'b', 'left', 'right', 0)", "0"], "-ERR This Redis command is not allowed from script script: 772a7c6b4bcb75d2d599813efec3be0c36ee58d3, on @user_script:1.\r\n"),
+        c(["EVAL", "redis.call('rpush', 'l', 'a', 'b', 'c') return redis.call('lrange', 'l', 0, -1)", "0"], "*3\r\n$1\r\na\r\n$1\r\nb\r\n$1\r\nc\r\n"),
+        c(["EVAL", "return redis.call('lpush', KEYS[1], 'val')", "1", "foo"], "-WRONGTYPE Operation against a key holding the wrong kind of value script: 0dc19d344e00382bbb306db37afedf736450dc2c, on @user_script:1.\r\n", setup: [["SET", "foo", "bar"]]),
+        c(["EVAL", "redis.call('hset', 'h', 'f', 'v') return redis.call('hgetall', 'h')", "0"], "*2\r\n$1\r\nf\r\n$1\r\nv\r\n"),
+        c(["EVAL", "redis.setresp(3) redis.call('hset', 'h', 'f', 'v') return redis.call('hgetall', 'h')", "0"], "%1\r\n$1\r\nf\r\n$1\r\nv\r\n", resp: 3),
+        c(["EVAL", "redis.setresp(3) redis.call('hset', 'h', 'f', 'v') local r = redis.call('hgetall', 'h') return r.map.f", "0"], "$1\r\nv\r\n"),
+        c(["EVAL", "redis.setresp(3) redis.call('sadd', 's', 'a') return redis.call('smembers', 's')", "0"], "~1\r\n$1\r\na\r\n", resp: 3),
+        c(["EVAL", "redis.setresp(3) redis.call('sadd', 's', 'a') local r = redis.call('smembers', 's') return tostring(r.set.a)", "0"], "$4\r\ntrue\r\n"),
+        c(["EVAL", "redis.call('sadd', 's', 'a') return redis.call('smembers', 's')", "0"], "*1\r\n$1\r\na\r\n"),
+        c(["EVAL", "local a = {} for i = 1, 7999 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))", "0"], ":7999\r\n"),
+        c(["EVAL", "local a = {} for i = 1, 8000 do a[i] = 1 end return redis.call('lpush', 'l', unpack(a))", "0"], "-ERR user_script:1: too many results to unpack script: 1fd341768e20adde9a7940b3fb304643b9aeaa49, on @user_script:1.\r\n"),
+        c(["EVAL", "local x = {} for i = 1, 100 do x[i] = i end redis.call('rpush', 'l', unpack(x)) return redis.call('lrange', 'l', 0, -1)", "0"], "*100\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n4\r\n$1\r\n5\r\n$1\r\n6\r\n$1\r\n7\r\n$1\r\n8\r\n$1\r\n9\r\n$2\r\n10\r\n$2\r\n11\r\n$2\r\n12\r\n$2\r\n13\r\n$2\r\n14\r\n$2\r\n15\r\n$2\r\n16\r\n$2\r\n17\r\n$2\r\n18\r\n$2\r\n19\r\n$2\r\n20\r\n$2\r\n21\r\n$2\r\n22\r\n$2\r\n23\r\n$2\r\n24\r\n$2\r\n25\r\n$2\r\n26\r\n$2\r\n27\r\n$2\r\n28\r\n$2\r\n29\r\n$2\r\n30\r\n$2\r\n31\r\n$2\r\n32\r\n$2\r\n33\r\n$2\r\n34\r\n$2\r\n35\r\n$2\r\n36\r\n$2\r\n37\r\n$2\r\n38\r\n$2\r\n39\r\n$2\r\n40\r\n$2\r\n41\r\n$2\r\n42\r\n$2\r\n43\r\n$2\r\n44\r\n$2\r\n45\r\n$2\r\n46\r\n$2\r\n47\r\n$2\r\n48\r\n$2\r\n49\r\n$2\r\n50\r\n$2\r\n51\r\n$2\r\n52\r\n$2\r\n53\r\n$2\r\n54\r\n$2\r\n55\r\n$2\r\n56\r\n$2\r\n57\r\n$2\r\n58\r\n$2\r\n59\r\n$2\r\n60\r\n$2\r\n61\r\n$2\r\n62\r\n$2\r\n63\r\n$2\r\n64\r\n$2\r\n65\r\n$2\r\n66\r\n$2\r\n67\r\n$2\r\n68\r\n$2\r\n69\r\n$2\r\n70\r\n$2\r\n71\r\n$2\r\n72\r\n$2\r\n73\r\n$2\r\n74\r\n$2\r\n75\r\n$2\r\n76\r\n$2\r\n77\r\n$2\r\n78\r\n$2\r\n79\r\n$2\r\n80\r\n$2\r\n81\r\n$2\r\n82\r\n$2\r\n83\r\n$2\r\n84\r\n$2\r\n85\r\n$2\r\n86\r\n$2\r\n87\r\n$2\r\n88\r\n$2\r\n89\r\n$2\r\n90\r\n$2\r\n91\r\n$2\r\n92\r\n$2\r\n93\r\n$2\r\n94\r\n$2\r\n95\r\n$2\r\n96\r\n$2\r\n97\r\n$2\r\n98\r\n$2\r\n99\r\n$3\r\n100\r\n"),
+    ]
+
     static let structAndCmsgpackDetails: [RedisReplyCase] = [
         h("H(struct.pack('<i>i!4bi', 1, 2, 3, 4))", "$34\r\ns:01000000000000020300000000000004\r\n"),
         h("H(struct.pack('>L', 2^64))", "$18\r\ns:0000000000000000\r\n"),
