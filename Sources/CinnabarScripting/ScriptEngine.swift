@@ -49,6 +49,39 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         jitEnabled = cinnabar_luajit_checkhook() != 0
         runners = Array(repeating: nil, count: max(1, server.config.snapshot.ioThreads) + 1)
         cinnabar_install_interrupts(ScriptEngine.hook)
+        server.admissionChecks.append { [unowned(unsafe) self] c, cmd in self.admit(c, cmd) }
+    }
+
+    /// Redis's admission rule for scripts that declare flags: unless they are
+    /// `no-writes` or `allow-oom`, they count as commands that may grow memory
+    /// and are refused while memory is over maxmemory (after the server's own
+    /// eviction attempt, which runs first). Scripts without a shebang are
+    /// checked command by command inside instead.
+    func admit(_ c: Client, _ cmd: CommandSpec) -> CommandError? {
+        let maxmemory = c.context.config.maxmemory
+        guard maxmemory > 0, cmd.group == .scripting, c.argc >= 2 else { return nil }
+        let flags: ScriptFlags
+        switch cmd.name {
+        case "eval", "eval_ro":
+            let key = SHA1.hex(UnsafeRawBufferPointer(c.arg(1))).withBytes { ShaKey(hex: $0)! }
+            if let s = cached(key) {
+                flags = s.flags
+            } else if case .success(let (f, _)) = ScriptEngine.shebang(c.arg(1)) {
+                flags = f
+            } else {
+                return nil
+            }
+        case "evalsha", "evalsha_ro":
+            guard let key = ShaKey(hex: c.arg(1)), let s = cached(key) else { return nil }
+            flags = s.flags
+        case "fcall", "fcall_ro":
+            guard let (_, fn) = functions.function(c.arg(1)) else { return nil }
+            flags = fn.flags
+        default:
+            return nil
+        }
+        if flags.contains(.evalCompat) || flags.contains(.allowOOM) || flags.contains(.noWrites) { return nil }
+        return server.evictor.usedMemory() > maxmemory ? .outOfMemory : nil
     }
 
     private static let hook: cinnabar_hook_fn = { L in
@@ -201,6 +234,9 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     func markWrote() {
         wrote.store(true, ordering: .relaxed)
     }
+
+    /// Whether the running script has run a write command.
+    var hasWritten: Bool { wrote.load(ordering: .relaxed) }
 
     var killRequested: Bool { kill.load(ordering: .acquiring) }
 

@@ -104,6 +104,8 @@ final class ScriptRunner {
     /// redis.set_repl flags (REPL_AOF | REPL_REPLICA) for commands the script runs.
     var replicationFlags = 3
     var calls = 0
+    /// Memory was over maxmemory when the run started (Redis's pre-command OOM state).
+    var outOfMemoryAtStart = false
 
     // Argument scratch for redis.call (reused).
     private var argPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: 64)
@@ -224,6 +226,8 @@ final class ScriptRunner {
         self.readOnly = readOnly
         scriptResp = .resp2
         replicationFlags = 3
+        let maxmemory = caller.context.config.maxmemory
+        outOfMemoryAtStart = maxmemory > 0 && engine.server.evictor.usedMemory() > maxmemory
         client.reply.resp = .resp2
         client.dbIndex = caller.dbIndex
         client.context = caller.context
@@ -334,6 +338,7 @@ final class ScriptRunner {
     private var pendingCommand: CommandSpec?
 
     /// Redis's script-call checks; sets `pendingCommand` when the call may run.
+    /// Refusals of a known command count as its rejected calls, as in Redis.
     private func check(_ c: Client) -> CommandError? {
         let server = engine.server
         guard var cmd = server.commands.lookup(c.arg(0)) else {
@@ -343,14 +348,24 @@ final class ScriptRunner {
             guard let sub = cmd.subcommand(c.arg(1)) else { return .custom("ERR Unknown Redis command called from script") }
             cmd = sub
         }
+        func refuse(_ e: CommandError) -> CommandError {
+            c.context.stats.rejected[cmd.id] += 1
+            return e
+        }
         guard cmd.arityMatches(c.argc), cmd.handler != nil else {
-            return .custom("ERR Wrong number of args calling Redis command from script")
+            return refuse(.custom("ERR Wrong number of args calling Redis command from script"))
         }
         if cmd.flags.contains(.noscript) {
-            return .custom("ERR This Redis command is not allowed from script")
+            return refuse(.custom("ERR This Redis command is not allowed from script"))
         }
         if readOnly && (cmd.flags.contains(.write) || cmd.flags.contains(.mayReplicate)) {
-            return .readonlyScript
+            return refuse(.readonlyScript)
+        }
+        // Over maxmemory when the script started: commands that may grow memory
+        // are refused until the script has written (it cannot stop half way then).
+        if outOfMemoryAtStart && cmd.flags.contains(.denyoom) && !engine.hasWritten
+            && !(flags.contains(.allowOOM) && !flags.contains(.evalCompat)) {
+            return refuse(.outOfMemory)
         }
         pendingCommand = cmd
         return nil

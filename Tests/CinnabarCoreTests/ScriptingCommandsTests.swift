@@ -125,6 +125,44 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("GET", "n"), R.bulk("15"))
     }
 
+    // MARK: maxmemory
+
+    func testScriptsOverMaxmemoryAsRedis() {
+        let h = Harness()
+        h.run("FUNCTION", "LOAD", """
+            #!lua name=oomt
+            redis.register_function('f1', function() return redis.call('set', 'x', '1') end)
+            redis.register_function{function_name='f2', callback=function() return redis.call('set', 'x', '1') end, flags={'allow-oom'}}
+            redis.register_function{function_name='f3', callback=function() return 'hello' end, flags={'no-writes'}}
+            """)
+        h.run("CONFIG", "RESETSTAT")
+        XCTAssertEqual(h.run("CONFIG", "SET", "maxmemory", "1"), R.ok)
+        let oom = "OOM command not allowed when used memory > 'maxmemory'."
+        // Scripts with flags are refused before they run unless allow-oom or no-writes.
+        XCTAssertEqual(h.run("EVAL", "#!lua\nredis.call('set','x',1) return 1", "1", "x"), R.err(oom))
+        XCTAssertEqual(h.run("EVAL", "#!lua flags=allow-oom\nredis.call('set','x',1) return 1", "1", "x"), R.int(1))
+        XCTAssertEqual(h.run("EVAL", "#!lua flags=no-writes\nreturn redis.call('get','x')", "1", "x"), R.bulk("1"))
+        // Scripts without flags run; commands that may grow memory are refused inside.
+        XCTAssertEqual(h.run("EVAL", "return redis.call('set','x','y')", "1", "x"),
+                       R.err(oom + " script: 71e6319f97b0fe8bdfa1c5df3ce4489946dda479, on @user_script:1."))
+        XCTAssertEqual(h.run("EVAL", "local t = redis.pcall('set','x','y') return t['err']", "1", "x"), R.bulk(oom))
+        XCTAssertEqual(h.run("EVAL", "redis.call('get','x') return redis.call('get','x')", "1", "x"), R.bulk("1"))
+        XCTAssertEqual(h.run("FCALL", "f1", "1", "x"), R.err(oom))
+        XCTAssertEqual(h.run("FCALL", "f2", "1", "x"), R.ok)
+        XCTAssertEqual(h.run("FCALL", "f3", "1", "x"), R.bulk("hello"))
+        XCTAssertEqual(h.run("FCALL_RO", "f3", "1", "x"), R.bulk("hello"))
+        h.run("CONFIG", "SET", "maxmemory", "0")
+        // The same statistics Redis keeps for these calls.
+        XCTAssertTrue(h.run("INFO", "errorstats").contains("errorstat_OOM:count=4\r\n"))
+        let commandstats = h.run("INFO", "commandstats")
+        for line in ["cmdstat_set:calls=2,", "cmdstat_eval:calls=5,", "cmdstat_fcall:calls=2,"] {
+            XCTAssertTrue(commandstats.contains(line), line)
+        }
+        XCTAssertTrue(commandstats.contains("rejected_calls=2,failed_calls=0\r\n"), "set")
+        XCTAssertTrue(commandstats.contains("rejected_calls=1,failed_calls=1\r\n"), "eval")
+        XCTAssertTrue(commandstats.contains("rejected_calls=1,failed_calls=0\r\n"), "fcall")
+    }
+
     // MARK: the bundled libraries
 
     func testCmsgpackRoundTripsNestedValues() {
