@@ -2,12 +2,6 @@ import CinnabarClient
 import Foundation
 import XCTest
 
-extension RedisConnection {
-    /// Sends one command and returns its reply, error replies included as `.error`.
-    func reply(_ args: String...) throws -> RESPValue { try pipeline([args])[0] }
-    func reply(_ args: [String]) throws -> RESPValue { try pipeline([args])[0] }
-}
-
 /// Long-running scripts over real sockets: -BUSY for other clients on every
 /// loop thread, SCRIPT KILL of JIT-compiled loops, UNKILLABLE after writes,
 /// SHUTDOWN NOSAVE while busy, and the lua-memory-limit cap.
@@ -15,41 +9,9 @@ final class ScriptingCommandsTests: XCTestCase {
     static let busy = RESPValue.error("BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.")
     static let unkillable = RESPValue.error("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
 
-    /// Runs `args` on `conn` in the background; `wait()` returns its reply.
-    final class Pending: @unchecked Sendable {
-        private let done = DispatchSemaphore(value: 0)
-        private var result: Result<RESPValue, Error>?
-
-        init(_ conn: RedisConnection, _ args: [String]) {
-            Thread.detachNewThread { [self] in
-                result = Result { try conn.reply(args) }
-                done.signal()
-            }
-        }
-
-        func wait(seconds: Double = 20) throws -> RESPValue {
-            guard done.wait(timeout: .now() + seconds) == .success else { throw ConnectionError.timeout }
-            return try result!.get()
-        }
-    }
-
-    /// Polls until `body` returns true or the deadline passes.
-    private func eventually(_ what: String, timeout: Double = 15, _ body: () throws -> Bool) rethrows {
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if try body() { return }
-            usleep(20_000)
-        }
-        XCTFail("timed out waiting for \(what)")
-    }
-
-    /// Enough connections to cover every loop thread (the server assigns
-    /// connections to its loops round robin).
-    private func clientsOnEveryLoop(_ s: TestServer, count: Int = 4) throws -> [RedisConnection] {
-        try (0..<count).map { _ in try s.connect() }
-    }
-
-    private func killLoop(_ script: String, kind: String) throws {
+    /// Starts `script` (as EVAL, or as a function with kind FUNCTION) in a
+    /// tight loop, checks -BUSY on every loop, kills it and checks the server recovers.
+    static func killLoop(_ script: String, kind: String) throws {
         let s = try TestServer(["io-threads": "2", "busy-reply-threshold": "100"])
         let runner = try s.connect()
         let others = try clientsOnEveryLoop(s)
@@ -57,7 +19,7 @@ final class ScriptingCommandsTests: XCTestCase {
             XCTAssertEqual(try runner.reply("FUNCTION", "LOAD", "#!lua name=spin\nredis.register_function('spin', function() \(script) end)"),
                            .bulk(Array("spin".utf8)))
         }
-        let pending = Pending(runner, kind == "FUNCTION" ? ["FCALL", "spin", "0"] : ["EVAL", script, "0"])
+        let pending = PendingReply(runner, kind == "FUNCTION" ? ["FCALL", "spin", "0"] : ["EVAL", script, "0"])
         try eventually("-BUSY") { if case .error = try others[0].reply("PING") { return true } else { return false } }
         for c in others {
             XCTAssertEqual(try c.reply("GET", "x"), .error("BUSY Redis is busy running a script. You can only call \(kind) KILL or SHUTDOWN NOSAVE."),
@@ -77,21 +39,17 @@ final class ScriptingCommandsTests: XCTestCase {
     }
 
     func testScriptKillStopsCompiledEmptyLoop() throws {
-        try killLoop("while true do end", kind: "SCRIPT")
+        try Self.killLoop("while true do end", kind: "SCRIPT")
     }
 
     func testScriptKillStopsCompiledCountingLoop() throws {
-        try killLoop("local i = 0 while true do i = i + 1 end", kind: "SCRIPT")
-    }
-
-    func testFunctionKillStopsCompiledLoop() throws {
-        try killLoop("local i = 0 while true do i = i + 1 end", kind: "FUNCTION")
+        try Self.killLoop("local i = 0 while true do i = i + 1 end", kind: "SCRIPT")
     }
 
     func testErrorMessageOfKilledScript() throws {
         let s = try TestServer(["busy-reply-threshold": "50"])
         let runner = try s.connect(), other = try s.connect()
-        let pending = Pending(runner, ["EVAL", "local i=0 while true do i=i+1 end", "0"])
+        let pending = PendingReply(runner, ["EVAL", "local i=0 while true do i=i+1 end", "0"])
         try eventually("-BUSY") { try other.reply("PING") == Self.busy }
         XCTAssertEqual(try other.reply("SCRIPT", "KILL"), .simple("OK"))
         XCTAssertEqual(try pending.wait(),
@@ -109,7 +67,7 @@ final class ScriptingCommandsTests: XCTestCase {
         let s = try TestServer(["io-threads": "2", "busy-reply-threshold": "100"], mode: .binary)
         let runner = try s.connect()
         let others = try clientsOnEveryLoop(s)
-        _ = Pending(runner, ["EVAL", "redis.call('set', 'x', 'y') while true do end", "0"])
+        _ = PendingReply(runner, ["EVAL", "redis.call('set', 'x', 'y') while true do end", "0"])
         try eventually("-BUSY") { try others[0].reply("PING") == Self.busy }
         XCTAssertEqual(try others[1].reply("SCRIPT", "KILL"), Self.unkillable)
         XCTAssertEqual(try others[1].reply("FUNCTION", "KILL"), Self.unkillable, "Redis checks for writes first")
