@@ -187,10 +187,10 @@ enum LuaReply {
             let msg = errorMessage(vm)
             let counted = !ignoresErrorStats(vm)
             if let caller, !nested {
-                caller.replyError(msg, updateStats: counted)
+                caller.replyError(bytes: msg, updateStats: counted)
             } else {
-                out.error(msg)
-                if counted { caller?.countErrorReply(msg) }
+                writeError(out, msg)
+                if counted { caller?.countErrorReply(String(decoding: msg.prefix(32), as: UTF8.self)) }
             }
             lua_settop(L, -2)
             return
@@ -280,6 +280,15 @@ enum LuaReply {
         lua_settop(L, -2)
     }
 
+    /// `-message\r\n` with the bytes as given (newlines become spaces, as Redis does).
+    static func writeError(_ out: ReplyBuffer, _ msg: [UInt8]) {
+        var b = msg
+        for i in b.indices where b[i] == 13 || b[i] == 10 { b[i] = 32 }
+        out.appendRaw("-")
+        out.appendRaw(b)
+        out.appendRaw("\r\n")
+    }
+
     static func writeVerbatim(_ out: ReplyBuffer, _ text: String, format: String) {
         if out.resp == .resp2 {
             out.bulk(text)
@@ -305,21 +314,22 @@ enum LuaReply {
     }
 
     /// The message of the error table on top of the stack: its `err` field,
-    /// with " script: <name>, on <source>:<line>." when those are known.
-    static func errorMessage(_ vm: LuaVM, scriptName: String? = nil) -> String {
+    /// with " script: <name>, on <source>:<line>." when those are known. Bytes,
+    /// not text: messages may quote binary data and go out unchanged.
+    static func errorMessage(_ vm: LuaVM, scriptName: String? = nil) -> [UInt8] {
         let L = vm.L
         lua_getfield(L, -1, "err")
-        var msg = vm.string(at: -1) ?? "ERR unknown error"
+        var msg = vm.bytes(at: -1).map { Array($0) } ?? Array("ERR unknown error".utf8)
         lua_settop(L, -2)
         if let name = scriptName {
             lua_getfield(L, -1, "source")
-            let source = vm.string(at: -1)
+            let source = vm.bytes(at: -1).map { Array($0) }
             lua_settop(L, -2)
             lua_getfield(L, -1, "line")
-            let line = vm.string(at: -1)
+            let line = vm.bytes(at: -1).map { Array($0) }
             lua_settop(L, -2)
             if let source, let line {
-                msg += " script: \(name), on \(source):\(line)."
+                msg += Array(" script: \(name), on ".utf8) + source + [58] + line + [46]
             }
         }
         return msg

@@ -253,7 +253,7 @@ final class ScriptRunner {
             lua_settop(L, -2)
         } else if lua_type(L, -1) == LUA_TTABLE {
             let msg = LuaReply.errorMessage(vm, scriptName: name)
-            caller.replyError(msg, updateStats: !LuaReply.ignoresErrorStats(vm))
+            caller.replyError(bytes: msg, updateStats: !LuaReply.ignoresErrorStats(vm))
             lua_settop(L, -2)
         } else {
             let text = vm.string(at: -1) ?? "execution failure"

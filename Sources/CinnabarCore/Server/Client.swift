@@ -386,6 +386,18 @@ public final class Client: EventHandler {
         if updateStats { countErrorReply(text) }
     }
 
+    /// As `replyError`, for a message that may hold any bytes (scripts'
+    /// errors quote their data unchanged); newlines become spaces.
+    public func replyError(bytes: [UInt8], updateStats: Bool = true) {
+        var b = bytes
+        for i in b.indices where b[i] == 13 || b[i] == 10 { b[i] = 32 }
+        reply.appendRaw("-")
+        reply.appendRaw(b)
+        reply.appendRaw("\r\n")
+        commandFailed = true
+        if updateStats { countErrorReply(String(decoding: b.prefix(32), as: UTF8.self)) }
+    }
+
     /// Counts an error reply in the error statistics (INFO errorstats) without
     /// writing anything: for errors nested inside a reply written directly.
     public func countErrorReply(_ text: String) {
