@@ -190,7 +190,12 @@ enum LuaReply {
                 caller.replyError(bytes: msg, updateStats: counted)
             } else {
                 writeError(out, msg)
-                if counted { caller?.countErrorReply(String(decoding: msg.prefix(32), as: UTF8.self)) }
+                if counted {
+                    caller?.countErrorReply(String(decoding: msg.prefix(32), as: UTF8.self))
+                } else if let caller, let cmd = caller.currentCommand {
+                    // As Redis: an already-counted error in the reply still marks the call failed, once per error.
+                    caller.context.stats.failed[cmd.id] += 1
+                }
             }
             lua_settop(L, -2)
             return

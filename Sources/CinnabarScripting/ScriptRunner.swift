@@ -245,7 +245,12 @@ final class ScriptRunner {
 
         let out = caller.reply
         if rc == 0 {
+            let errorsBefore = caller.context.stats.totalErrorReplies
             LuaReply.write(vm, out, scriptResp: scriptResp, caller: caller)
+            // Errors nested in the reply make the call count as failed (once).
+            if !caller.commandFailed && caller.context.stats.totalErrorReplies > errorsBefore, let cmd = caller.currentCommand {
+                caller.context.stats.failed[cmd.id] += 1
+            }
         } else if vm.allocator.refused {
             // Lua's own allocation failures and the libraries' checks before
             // building large results both end here, whatever the error value.

@@ -125,6 +125,38 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("GET", "n"), R.bulk("15"))
     }
 
+    // MARK: error statistics
+
+    func testErrorStatisticsAsRedis() {
+        let h = Harness()
+        // (script, INFO errorstats lines, total_error_replies, eval failed_calls, select failed_calls), from Redis 7.0.15.
+        let cases: [(String, [String], Int, Int, Int?)] = [
+            ("return redis.error_reply('MY_ERR_CODE custom msg')", ["errorstat_MY_ERR_CODE:count=1"], 1, 1, nil),
+            ("return redis.call('select', 99)", ["errorstat_ERR:count=1"], 1, 1, 1),
+            ("local t = redis.pcall('select', 99) return 1", ["errorstat_ERR:count=1"], 1, 0, 1),
+            ("return redis.pcall('select', 99)", ["errorstat_ERR:count=1"], 1, 1, 1),
+            ("local t = redis.pcall('nosuch') return 1", ["errorstat_ERR:count=1"], 1, 0, nil),
+            ("return {1, {err='NESTED x'}, redis.pcall('select', 99)}", ["errorstat_ERR:count=1", "errorstat_NESTED:count=1"], 2, 2, 1),
+            ("return {{err='A x'}, {err='B y'}}", ["errorstat_A:count=1", "errorstat_B:count=1"], 2, 1, nil),
+            ("return {redis.pcall('select', 99), redis.pcall('select', 98)}", ["errorstat_ERR:count=2"], 2, 2, 2),
+        ]
+        for (script, errorstats, total, evalFailed, selectFailed) in cases {
+            h.run("CONFIG", "RESETSTAT")
+            h.run("EVAL", script, "0")
+            let info = h.run("INFO", "errorstats")
+            for line in errorstats { XCTAssertTrue(info.contains(line + "\r\n"), "\(script): \(info)") }
+            XCTAssertEqual(info.components(separatedBy: "errorstat_").count - 1, errorstats.count, script)
+            XCTAssertTrue(h.run("INFO", "stats").contains("total_error_replies:\(total)\r\n"), script)
+            let lines = h.run("INFO", "commandstats").components(separatedBy: "\r\n")
+            let eval = lines.first { $0.hasPrefix("cmdstat_eval:") } ?? ""
+            XCTAssertTrue(eval.hasSuffix("rejected_calls=0,failed_calls=\(evalFailed)"), "\(script): \(eval)")
+            if let selectFailed {
+                let select = lines.first { $0.hasPrefix("cmdstat_select:") } ?? ""
+                XCTAssertTrue(select.hasSuffix("rejected_calls=0,failed_calls=\(selectFailed)"), "\(script): \(select)")
+            }
+        }
+    }
+
     // MARK: maxmemory
 
     func testScriptsOverMaxmemoryAsRedis() {
