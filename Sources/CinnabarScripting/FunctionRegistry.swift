@@ -49,6 +49,15 @@ public final class FunctionRegistry: @unchecked Sendable {
     }
 
     public var libraryCount: Int { lock.withLock { libraries.count } }
+    /// Bytes held for libraries: their code, names and descriptions (INFO used_memory_functions).
+    public var memoryEstimate: Int {
+        lock.withLock {
+            libraries.values.reduce(0) { total, lib in
+                total + lib.code.count + lib.name.utf8.count
+                    + lib.functions.reduce(0) { $0 + $1.name.utf8.count + ($1.description?.utf8.count ?? 0) + 64 }
+            }
+        }
+    }
     public var functionCount: Int { lock.withLock { functions.count } }
 
     public func library(_ name: String) -> FunctionLibrary? {

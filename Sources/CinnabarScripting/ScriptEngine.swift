@@ -101,14 +101,25 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         case "server":
             return ["lua_engine:luajit", "luajit_build:\(buildDescription)", "luajit_mode:\(jitEnabled ? "jit" : "interpreter")"]
         case "memory":
-            let luaMemory = runnersLock.withLock { runners.reduce(0) { $0 + ($1?.evalMemory ?? 0) } }
+            let (luaMemory, functionsVM) = runnersLock.withLock {
+                runners.reduce((0, 0)) { ($0.0 + ($1?.evalMemory ?? 0), $0.1 + ($1?.functionMemory ?? 0)) }
+            }
             let (count, bytes) = cacheLock.withLock { (scripts.count, scriptBytes) }
+            let functionsBytes = functions.memoryEstimate
             return [
                 "used_memory_lua:\(luaMemory)",
                 "used_memory_vm_eval:\(luaMemory)",
                 "used_memory_lua_human:\(humanBytes(luaMemory))",
                 "used_memory_scripts_eval:\(bytes)",
                 "number_of_cached_scripts:\(count)",
+                "number_of_functions:\(functions.functionCount)",
+                "number_of_libraries:\(functions.libraryCount)",
+                "used_memory_vm_functions:\(functionsVM)",
+                "used_memory_vm_total:\(luaMemory + functionsVM)",
+                "used_memory_vm_total_human:\(humanBytes(luaMemory + functionsVM))",
+                "used_memory_functions:\(functionsBytes)",
+                "used_memory_scripts:\(bytes + functionsBytes)",
+                "used_memory_scripts_human:\(humanBytes(bytes + functionsBytes))",
             ]
         default:
             return []

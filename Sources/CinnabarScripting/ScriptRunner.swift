@@ -86,7 +86,16 @@ final class ScriptRunner {
     var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags, name: String)] = [:]
 
     /// The functions state (created on first FUNCTION LOAD or FCALL here).
-    lazy var functionVM: LuaVM = makeFunctionVM()
+    var functionVM: LuaVM {
+        if let f = functionState { return f }
+        let f = makeFunctionVM()
+        engine.withRunnersLocked { functionState = f }
+        return f
+    }
+    private var functionState: LuaVM?
+
+    /// Bytes held by the functions state (0 when it does not exist). Read under the engine's runners lock.
+    var functionMemory: Int { functionState?.memoryUsed ?? 0 }
     /// Libraries compiled in `functionVM`: the exact library object and its function references.
     var compiledLibraries: [String: (library: FunctionLibrary, refs: [String: Int32])] = [:]
     /// Set while a library's top-level code runs (FUNCTION LOAD).

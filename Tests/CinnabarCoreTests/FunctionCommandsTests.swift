@@ -34,6 +34,9 @@ final class FunctionCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("FCALL", "next", "0"), R.int(2))
         XCTAssertTrue(h.run("FUNCTION", "STATS").contains("libraries_count\r\n:2\r\n$15\r\nfunctions_count\r\n:2\r\n"),
                       "two libraries with one function each")
+        let memory = h.run("INFO", "memory")
+        for line in ["number_of_functions:2\r\n", "number_of_libraries:2\r\n"] { XCTAssertTrue(memory.contains(line), line) }
+        XCTAssertFalse(memory.contains("used_memory_vm_functions:0\r\n"), "the functions state is counted")
         XCTAssertEqual(h.run("FUNCTION", "DELETE", "mylib"), R.ok)
         XCTAssertEqual(h.run("FCALL", "echo", "0", "x"), R.err("ERR Function not found"))
         XCTAssertEqual(h.run("FCALL", "next", "0"), R.int(3))
