@@ -100,7 +100,7 @@ final class ScriptRunner {
     var compiledLibraries: [String: (library: FunctionLibrary, refs: [String: Int32])] = [:]
     /// Set while a library's top-level code runs (FUNCTION LOAD).
     var loading: LoadContext?
-    /// The state running now (EVAL's or the functions one).
+    /// The state running now (EVAL's or the functions one), set by runEval and fcall.
     var activeVM: LuaVM!
 
     // State of the run in progress.
@@ -137,7 +137,6 @@ final class ScriptRunner {
                 extraLibraries: LuaLibraries.all, jitOn: engine.jitEnabled,
                 bootstrap: Sandbox.bootstrap(libraries: ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "coroutine", "redis"]))
         engine.withRunnersLocked { evalVM = v }
-        activeVM = v
         generation = engine.cacheGeneration
         return v
     }
@@ -149,6 +148,7 @@ final class ScriptRunner {
     /// holds every shard (no script runs or compiles anywhere) and the runners lock.
     func dropEvalVM() {
         evalVM = nil
+        activeVM = nil
         compiled.removeAll()
     }
 
