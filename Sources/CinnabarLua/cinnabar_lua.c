@@ -1,6 +1,7 @@
 #include "cinnabar_lua.h"
 #include <signal.h>
 #include <string.h>
+#include <stdio.h>
 
 int cinnabar_luajit_checkhook(void) { return CINNABAR_LUAJIT_CHECKHOOK; }
 const char *cinnabar_luajit_build(void) { return CINNABAR_LUAJIT_BUILD; }
@@ -57,3 +58,41 @@ void cinnabar_set_periodic_hook(lua_State *L, int count) {
 }
 
 void cinnabar_clear_hook(lua_State *L) { lua_sethook(L, NULL, 0, 0); }
+
+/* Error values for Swift functions. Level 0 of the stack is the running C
+   function (the trampoline), level 1 the Lua code that called it, which is
+   where a C library error is reported, as Lua's auxiliary library does. */
+void cinnabar_push_error(lua_State *L, const char *msg, size_t len) {
+    luaL_where(L, 1);
+    lua_pushlstring(L, msg, len);
+    lua_concat(L, 2);
+}
+
+void cinnabar_push_argerror(lua_State *L, int narg, const char *msg, size_t len) {
+    lua_Debug ar;
+    char head[160];
+    const char *name = "?";
+    int n;
+    if (!lua_getstack(L, 0, &ar)) {
+        n = snprintf(head, sizeof head, "bad argument #%d (", narg);
+    } else {
+        lua_getinfo(L, "n", &ar);
+        if (ar.name) name = ar.name;
+        if (ar.namewhat && strcmp(ar.namewhat, "method") == 0 && --narg == 0) {
+            n = snprintf(head, sizeof head, "calling '%.100s' on bad self (", name);
+        } else {
+            n = snprintf(head, sizeof head, "bad argument #%d to '%.100s' (", narg, name);
+        }
+    }
+    luaL_where(L, 1);
+    lua_pushlstring(L, head, n < (int)sizeof head ? (size_t)n : sizeof head - 1);
+    lua_pushlstring(L, msg, len);
+    lua_pushliteral(L, ")");
+    lua_concat(L, 4);
+}
+
+void cinnabar_push_typeerror(lua_State *L, int narg, const char *expected) {
+    char msg[96];
+    int n = snprintf(msg, sizeof msg, "%s expected, got %s", expected, luaL_typename(L, narg));
+    cinnabar_push_argerror(L, narg, msg, n < (int)sizeof msg ? (size_t)n : sizeof msg - 1);
+}

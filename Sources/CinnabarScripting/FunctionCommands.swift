@@ -9,11 +9,11 @@ public enum FunctionCommands {
             CommandSpec("fcall", arity: -3, flags: fcallFlags, keys: .range(first: 0, last: 0, step: 0),
                         keyFinder: ScriptingCommands.lockEverything, group: .scripting, since: "7.0.0",
                         complexity: "Depends on the function that is executed.",
-                        summary: "Invokes a function.", handler: { fcall($0, box.engine, readOnly: false) }),
+                        summary: "Invokes a function.", keySpecs: ScriptingCommands.numkeysSpec(readOnly: false, withNotes: true), handler: { fcall($0, box.engine, readOnly: false) }),
             CommandSpec("fcall_ro", arity: -3, flags: fcallRoFlags, keys: .range(first: 0, last: 0, step: 0),
                         keyFinder: ScriptingCommands.lockEverything, group: .scripting, since: "7.0.0",
                         complexity: "Depends on the function that is executed.",
-                        summary: "Invokes a read-only function.", handler: { fcall($0, box.engine, readOnly: true) }),
+                        summary: "Invokes a read-only function.", keySpecs: ScriptingCommands.numkeysSpec(readOnly: true, withNotes: true), handler: { fcall($0, box.engine, readOnly: true) }),
             CommandSpec("function", arity: -2, group: .scripting, since: "7.0.0", complexity: "Depends on subcommand.",
                         summary: "A container for function commands.", subcommands: [
                 CommandSpec("load", arity: -3, flags: [.noscript, .write, .denyoom], keys: .all, group: .scripting, since: "7.0.0",
@@ -105,7 +105,7 @@ public enum FunctionCommands {
 
     static func flush(_ c: Client, _ engine: ScriptEngine) {
         if c.argc > 3 {
-            c.fail(.custom("ERR unknown subcommand or wrong number of arguments for 'flush'. Try FUNCTION HELP."))
+            c.fail(.custom("ERR unknown subcommand or wrong number of arguments for '\(c.argString(1))'. Try FUNCTION HELP."))
             return
         }
         if c.argc == 3 && !(c.arg(2).equalsIgnoringCase("SYNC") || c.arg(2).equalsIgnoringCase("ASYNC")) {
@@ -197,7 +197,7 @@ public enum FunctionCommands {
     }
 
     static func help(_ c: Client) {
-        c.reply.bulkArray([
+        let lines = [
             "FUNCTION <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "LOAD [REPLACE] <FUNCTION CODE>",
             "    Create a new library with the given library name and code.",
@@ -237,8 +237,10 @@ public enum FunctionCommands {
             "      libraries with the new libraries (notice that even on this option there is a chance of failure",
             "      in case of functions name collision with another library).",
             "HELP",
-            "    Print this help.",
-        ].map { Array($0.utf8) })
+            "    Prints this help.",
+        ]
+        c.reply.arrayHeader(lines.count)
+        for l in lines { c.reply.status(l) }
     }
 }
 

@@ -36,7 +36,10 @@ public final class FunctionLibrary {
 public final class FunctionRegistry: @unchecked Sendable {
     private let lock = Lock()
     private var libraries: [String: FunctionLibrary] = [:]
+    /// Functions by case-folded name: FCALL and collisions ignore case, as Redis's function dictionary does.
     private var functions: [String: (FunctionLibrary, FunctionInfo)] = [:]
+
+    static func fold(_ name: String) -> String { name.lowercased() }
 
     public init() {}
 
@@ -46,6 +49,15 @@ public final class FunctionRegistry: @unchecked Sendable {
     }
 
     public var libraryCount: Int { lock.withLock { libraries.count } }
+    /// Bytes held for libraries: their code, names and descriptions (INFO used_memory_functions).
+    public var memoryEstimate: Int {
+        lock.withLock {
+            libraries.values.reduce(0) { total, lib in
+                total + lib.code.count + lib.name.utf8.count
+                    + lib.functions.reduce(0) { $0 + $1.name.utf8.count + ($1.description?.utf8.count ?? 0) + 64 }
+            }
+        }
+    }
     public var functionCount: Int { lock.withLock { functions.count } }
 
     public func library(_ name: String) -> FunctionLibrary? {
@@ -54,7 +66,7 @@ public final class FunctionRegistry: @unchecked Sendable {
 
     /// The library and entry of function `name`.
     func function(_ name: Bytes) -> (FunctionLibrary, FunctionInfo)? {
-        let key = name.string
+        let key = Self.fold(name.string)
         return lock.withLock { functions[key] }
     }
 
@@ -70,12 +82,12 @@ public final class FunctionRegistry: @unchecked Sendable {
                 }
             }
             var nextFns: [String: (FunctionLibrary, FunctionInfo)] = [:]
-            for l in nextLibs.values { for f in l.functions { nextFns[f.name] = (l, f) } }
+            for l in nextLibs.values { for f in l.functions { nextFns[Self.fold(f.name)] = (l, f) } }
             for lib in libs {
-                for f in lib.functions where nextFns[f.name] != nil {
+                for f in lib.functions where nextFns[Self.fold(f.name)] != nil {
                     return "Function \(f.name) already exists"
                 }
-                for f in lib.functions { nextFns[f.name] = (lib, f) }
+                for f in lib.functions { nextFns[Self.fold(f.name)] = (lib, f) }
                 nextLibs[lib.name] = lib
             }
             libraries = nextLibs
@@ -86,14 +98,14 @@ public final class FunctionRegistry: @unchecked Sendable {
 
     /// Function names used by libraries other than `except` (collision checks at load).
     func functionOwner(_ name: String) -> String? {
-        lock.withLock { functions[name]?.0.name }
+        lock.withLock { functions[Self.fold(name)]?.0.name }
     }
 
     @discardableResult
     public func delete(_ name: String) -> Bool {
         lock.withLock {
             guard let lib = libraries.removeValue(forKey: name) else { return false }
-            for f in lib.functions { functions[f.name] = nil }
+            for f in lib.functions { functions[Self.fold(f.name)] = nil }
             return true
         }
     }
@@ -112,7 +124,7 @@ public final class FunctionRegistry: @unchecked Sendable {
             functions.removeAll()
             for l in libs {
                 libraries[l.name] = l
-                for f in l.functions { functions[f.name] = (l, f) }
+                for f in l.functions { functions[Self.fold(f.name)] = (l, f) }
             }
         }
     }

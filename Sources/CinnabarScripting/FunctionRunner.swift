@@ -136,7 +136,7 @@ extension ScriptRunner {
         pushArray(caller, from: 3, count: numkeys)
         pushArray(caller, from: 3 + numkeys, count: caller.argc - 3 - numkeys)
         execute(caller, name: fn.name, kind: .function, flags: fn.flags, readOnly: readOnly, nargs: 2)
-        activeVM = self.vm
+        activeVM = nil
     }
 
     /// redis.register_function, during FUNCTION LOAD only.

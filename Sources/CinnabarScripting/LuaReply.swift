@@ -132,8 +132,10 @@ enum LuaReply {
 
     /// Writes the value on top of the stack to `out` and pops it. `scriptResp`
     /// is the protocol the script selected with redis.setresp (it decides how
-    /// booleans convert).
-    static func write(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion) {
+    /// booleans convert). Error tables count in `caller`'s error statistics
+    /// unless they carry `ignore_error_stats_update` (a command's error,
+    /// counted when it failed); a top-level one marks the call failed.
+    static func write(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion, caller: Client? = nil, nested: Bool = false) {
         let L = vm.L
         // Redis's Lua refuses to grow the C stack past LUAI_MAXCSTACK (8000
         // slots), which bounds nesting (self-referencing tables included).
@@ -155,7 +157,7 @@ enum LuaReply {
         case LUA_TNUMBER:
             out.integer(truncate(lua_tonumber(L, -1)))
         case LUA_TTABLE:
-            writeTable(vm, out, scriptResp: scriptResp)
+            writeTable(vm, out, scriptResp: scriptResp, caller: caller, nested: nested)
             return
         default:
             out.nullBulk()
@@ -177,12 +179,24 @@ enum LuaReply {
         return lua_type(L, -1)
     }
 
-    private static func writeTable(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion) {
+    private static func writeTable(_ vm: LuaVM, _ out: ReplyBuffer, scriptResp: RESPVersion, caller: Client?, nested: Bool) {
         let L = vm.L
         if rawField(L, "err") == LUA_TSTRING {
             lua_settop(L, -2)
+            // The text goes out as written, so `{err='-X'}` replies "--X" as on Redis.
             let msg = errorMessage(vm)
-            out.error(msg.hasPrefix("-") ? String(msg.dropFirst()) : msg)
+            let counted = !ignoresErrorStats(vm)
+            if let caller, !nested {
+                caller.replyError(bytes: msg, updateStats: counted)
+            } else {
+                writeError(out, msg)
+                if counted {
+                    caller?.countErrorReply(String(decoding: msg.prefix(32), as: UTF8.self))
+                } else if let caller, let cmd = caller.currentCommand {
+                    // As Redis: an already-counted error in the reply still marks the call failed, once per error.
+                    caller.context.stats.failed[cmd.id] += 1
+                }
+            }
             lua_settop(L, -2)
             return
         }
@@ -231,8 +245,8 @@ enum LuaReply {
             lua_pushnil(L)
             while lua_next(L, -2) != 0 {
                 lua_pushvalue(L, -2)
-                write(vm, out, scriptResp: scriptResp)
-                write(vm, out, scriptResp: scriptResp)
+                write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
+                write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
                 n += 1
             }
             out.endDeferredMap(at: mark, pairs: n)
@@ -247,7 +261,7 @@ enum LuaReply {
             while lua_next(L, -2) != 0 {
                 lua_settop(L, -2)
                 lua_pushvalue(L, -1)
-                write(vm, out, scriptResp: scriptResp)
+                write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
                 n += 1
             }
             out.endDeferredSet(at: mark, count: n)
@@ -264,11 +278,20 @@ enum LuaReply {
                 lua_settop(L, -2)
                 break
             }
-            write(vm, out, scriptResp: scriptResp)
+            write(vm, out, scriptResp: scriptResp, caller: caller, nested: true)
             n += 1
         }
         out.endDeferredArray(at: mark, count: n)
         lua_settop(L, -2)
+    }
+
+    /// `-message\r\n` with the bytes as given (newlines become spaces, as Redis does).
+    static func writeError(_ out: ReplyBuffer, _ msg: [UInt8]) {
+        var b = msg
+        for i in b.indices where b[i] == 13 || b[i] == 10 { b[i] = 32 }
+        out.appendRaw("-")
+        out.appendRaw(b)
+        out.appendRaw("\r\n")
     }
 
     static func writeVerbatim(_ out: ReplyBuffer, _ text: String, format: String) {
@@ -285,22 +308,33 @@ enum LuaReply {
         }
     }
 
+    /// Whether the error table on top of the stack was already counted (a
+    /// command's error reply, which carries `ignore_error_stats_update`).
+    static func ignoresErrorStats(_ vm: LuaVM) -> Bool {
+        let L = vm.L
+        lua_getfield(L, -1, "ignore_error_stats_update")
+        let ignore = lua_toboolean(L, -1) != 0
+        lua_settop(L, -2)
+        return ignore
+    }
+
     /// The message of the error table on top of the stack: its `err` field,
-    /// with " script: <name>, on <source>:<line>." when those are known.
-    static func errorMessage(_ vm: LuaVM, scriptName: String? = nil) -> String {
+    /// with " script: <name>, on <source>:<line>." when those are known. Bytes,
+    /// not text: messages may quote binary data and go out unchanged.
+    static func errorMessage(_ vm: LuaVM, scriptName: String? = nil) -> [UInt8] {
         let L = vm.L
         lua_getfield(L, -1, "err")
-        var msg = vm.string(at: -1) ?? "ERR unknown error"
+        var msg = vm.bytes(at: -1).map { Array($0) } ?? Array("ERR unknown error".utf8)
         lua_settop(L, -2)
         if let name = scriptName {
             lua_getfield(L, -1, "source")
-            let source = vm.string(at: -1)
+            let source = vm.bytes(at: -1).map { Array($0) }
             lua_settop(L, -2)
             lua_getfield(L, -1, "line")
-            let line = vm.string(at: -1)
+            let line = vm.bytes(at: -1).map { Array($0) }
             lua_settop(L, -2)
             if let source, let line {
-                msg += " script: \(name), on \(source):\(line)."
+                msg += Array(" script: \(name), on ".utf8) + source + [58] + line + [46]
             }
         }
         return msg

@@ -195,6 +195,7 @@ enum RedisLuaAPI {
 
     static let debug: cinnabar_swift_fn = { _ in 0 }
 
+    /// Redis's math.random: its own generator, reseeded before every run.
     static let mathRandom: cinnabar_swift_fn = { L in
         let vm = LuaVM.of(L)
         let r = Double(vm.context.engine.random.next() % LCG48.max) / Double(LCG48.max)
@@ -202,29 +203,24 @@ enum RedisLuaAPI {
         case 0:
             lua_pushnumber(L, r)
         case 1:
-            let u = Int(lua_tonumber(L, 1))
-            if u < 1 {
-                vm.pushErrorTable("ERR bad argument #1 to 'random' (interval is empty)")
-                return -1
-            }
+            guard let u = LuaArgs.integer(L, 1).map({ Int32(truncatingIfNeeded: $0) }) else { return -1 }
+            if u < 1 { return LuaArgs.argError(L, 1, "interval is empty") }
             lua_pushnumber(L, (r * Double(u)).rounded(.down) + 1)
         case 2:
-            let l = Int(lua_tonumber(L, 1)), u = Int(lua_tonumber(L, 2))
-            if l > u {
-                vm.pushErrorTable("ERR bad argument #2 to 'random' (interval is empty)")
-                return -1
-            }
-            lua_pushnumber(L, (r * Double(u - l + 1)).rounded(.down) + Double(l))
+            guard let l = LuaArgs.integer(L, 1).map({ Int32(truncatingIfNeeded: $0) }),
+                  let u = LuaArgs.integer(L, 2).map({ Int32(truncatingIfNeeded: $0) }) else { return -1 }
+            if l > u { return LuaArgs.argError(L, 2, "interval is empty") }
+            lua_pushnumber(L, (r * (Double(u) - Double(l) + 1)).rounded(.down) + Double(l))
         default:
-            vm.pushErrorTable("ERR wrong number of arguments")
-            return -1
+            return LuaArgs.error(L, "wrong number of arguments")
         }
         return 1
     }
 
     static let mathRandomseed: cinnabar_swift_fn = { L in
         let vm = LuaVM.of(L)
-        vm.context.engine.random.seed(Int32(truncatingIfNeeded: Int(lua_tonumber(L, 1))))
+        guard let seed = LuaArgs.integer(L, 1) else { return -1 }
+        vm.context.engine.random.seed(Int32(truncatingIfNeeded: seed))
         return 0
     }
 }

@@ -35,9 +35,12 @@ enum Sandbox {
         local tinsert, tremove, tsort = table.insert, table.remove, table.sort
 
         local protected = setmetatable({}, {__mode = 'k'})
+        -- Library proxy -> the real table it shows (for next, pairs and rawget).
+        local backing = setmetatable({}, {__mode = 'k'})
         local function ro() error('Attempt to modify a readonly table', 2) end
         -- Raised from the raw writers, which Redis implements in C: no position.
         local function roraw() error('Attempt to modify a readonly table', 0) end
+        local rawnext, rawpairs = next, pairs
 
         local function view(real)
           local v = setmetatable({}, {__index = real, __newindex = ro, __metatable = false})
@@ -50,34 +53,90 @@ enum Sandbox {
           meta.__metatable = view(meta)
           local proxy = setmetatable({}, meta)
           protected[proxy] = true
+          backing[proxy] = real
           return proxy
         end
 
+        -- Lua 5.1's names for argument types in error messages.
+        local function typename(n, v) if n == 0 then return 'no value' end return type(v) end
+
         G.rawset = function(t, k, v) if protected[t] then roraw() end return rawset(t, k, v) end
         G.setmetatable = function(t, m) if protected[t] then roraw() end return setmetatable(t, m) end
-        table.insert = function(t, ...) if protected[t] then roraw() end return tinsert(t, ...) end
-        table.remove = function(t, ...) if protected[t] then roraw() end return tremove(t, ...) end
-        table.sort = function(t, ...) if protected[t] then roraw() end return tsort(t, ...) end
+        -- Library tables read as the plain tables Redis has: iterable, raw-readable, no metatable.
+        local globalsview
+        local function real(t) if t == globalsview then return G end return backing[t] or t end
+        G.next = function(t, k) return rawnext(real(t), k) end
+        G.pairs = function(t) if real(t) ~= t then return G.next, t, nil end return rawpairs(t) end
+        G.rawget = function(t, k) return rawget(real(t), k) end
+        G.getmetatable = function(t) if backing[t] then return nil end return getmetatable(t) end
+        -- Library tables have no array part, so on Redis remove and sort find nothing to change.
+        table.insert = function(t, ...)
+          if protected[t] then
+            local n = select('#', ...)
+            if n == 1 or n == 2 then roraw() end
+            error("wrong number of arguments to 'insert'", 2)
+          end
+          return tinsert(t, ...)
+        end
+        table.remove = function(t, ...) if protected[t] then return end return tremove(t, ...) end
+        table.sort = function(t, comp)
+          if protected[t] then
+            if comp ~= nil and type(comp) ~= 'function' then
+              error("bad argument #2 to 'sort' (function expected, got " .. type(comp) .. ")", 2)
+            end
+            return
+          end
+          return tsort(t, comp)
+        end
+
+        -- Lua 5.1's chunk names in messages (LUA_IDSIZE 80, as Redis builds it):
+        -- '=name' verbatim, '@file' (its tail when long), else [string "first line"].
+        local function chunkid(src)
+          src = src:match('^[^%z]*')
+          local c = src:sub(1, 1)
+          if c == '=' then return src:sub(2, 80) end
+          if c == '@' then
+            local f = src:sub(2)
+            if #f > 72 then return '...' .. f:sub(-72) end
+            return f
+          end
+          local line = src:match('^[^\\r\\n]*')
+          if #line > 63 then line = line:sub(1, 63) end
+          if #line < #src then return '[string "' .. line .. '..."]' end
+          return '[string "' .. src .. '"]'
+        end
 
         local sandbox
+        -- Redis's Lua loads only text: a binary chunk fails as text would, at its first byte.
         local function loadtext(s, name)
-          if type(s) == 'string' and s:byte(1) == 27 then return nil, 'binary chunks are not allowed' end
+          if s:byte(1) == 27 then return nil, chunkid(name or s) .. ":1: unexpected symbol near 'char(27)'" end
           local f, e = real_loadstring(s, name)
           if f then setfenv(f, sandbox) end
           return f, e
         end
-        G.loadstring = loadtext
-        G.load = function(chunk, name)
-          if type(chunk) == 'function' then
-            local parts = {}
-            while true do
-              local p = chunk()
-              if p == nil or p == '' then break end
-              parts[#parts + 1] = p
-            end
-            chunk = concat(parts)
+        G.loadstring = function(...)
+          local s, name = ...
+          local ts = type(s)
+          if ts == 'number' then s = tostring(s) elseif ts ~= 'string' then
+            error("bad argument #1 to 'loadstring' (string expected, got " .. typename(select('#', ...), s) .. ")", 2)
           end
-          return loadtext(chunk, name)
+          return loadtext(s, name)
+        end
+        -- Lua 5.1's load takes only a reader function.
+        G.load = function(...)
+          local chunk, name = ...
+          if type(chunk) ~= 'function' then
+            error("bad argument #1 to 'load' (function expected, got " .. typename(select('#', ...), chunk) .. ")", 2)
+          end
+          local parts = {}
+          while true do
+            local p = chunk()
+            if type(p) == 'number' then p = tostring(p) end
+            if p == nil or p == '' then break end
+            if type(p) ~= 'string' then return nil, 'reader function must return a string' end
+            parts[#parts + 1] = p
+          end
+          return loadtext(concat(parts), name or '=(load)')
         end
 
         -- redis.pcall-style errors are tables; pcall hands scripts their text, as Redis 7 does.
@@ -130,6 +189,7 @@ enum Sandbox {
         smeta2.__metatable = view(smeta2)
         sandbox = setmetatable({}, smeta2)
         protected[sandbox] = true
+        globalsview = sandbox
         G._G = sandbox
         \(functionsMode ? "return sandbox, errorhandler, function(loading) smeta2.__index = loading and loadapi or G end" : "return sandbox, errorhandler")
         """

@@ -19,7 +19,8 @@ struct CachedScript {
 /// time server-wide; the state pool exists so each loop thread runs scripts
 /// on its own state without handing work across threads.
 public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecked Sendable {
-    public unowned let server: Server
+    /// The server owns the engine (no reference counting on this hot path).
+    public unowned(unsafe) let server: Server
     /// The JIT compiles scripts only when running code can still be interrupted.
     let jitEnabled: Bool
 
@@ -48,6 +49,39 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         jitEnabled = cinnabar_luajit_checkhook() != 0
         runners = Array(repeating: nil, count: max(1, server.config.snapshot.ioThreads) + 1)
         cinnabar_install_interrupts(ScriptEngine.hook)
+        server.admissionChecks.append { [unowned(unsafe) self] c, cmd in self.admit(c, cmd) }
+    }
+
+    /// Redis's admission rule for scripts that declare flags: unless they are
+    /// `no-writes` or `allow-oom`, they count as commands that may grow memory
+    /// and are refused while memory is over maxmemory (after the server's own
+    /// eviction attempt, which runs first). Scripts without a shebang are
+    /// checked command by command inside instead.
+    func admit(_ c: Client, _ cmd: CommandSpec) -> CommandError? {
+        let maxmemory = c.context.config.maxmemory
+        guard maxmemory > 0, cmd.group == .scripting, c.argc >= 2 else { return nil }
+        let flags: ScriptFlags
+        switch cmd.name {
+        case "eval", "eval_ro":
+            let key = SHA1.hex(UnsafeRawBufferPointer(c.arg(1))).withBytes { ShaKey(hex: $0)! }
+            if let s = cached(key) {
+                flags = s.flags
+            } else if case .success(let (f, _)) = ScriptEngine.shebang(c.arg(1)) {
+                flags = f
+            } else {
+                return nil
+            }
+        case "evalsha", "evalsha_ro":
+            guard let key = ShaKey(hex: c.arg(1)), let s = cached(key) else { return nil }
+            flags = s.flags
+        case "fcall", "fcall_ro":
+            guard let (_, fn) = functions.function(c.arg(1)) else { return nil }
+            flags = fn.flags
+        default:
+            return nil
+        }
+        if flags.contains(.evalCompat) || flags.contains(.allowOOM) || flags.contains(.noWrites) { return nil }
+        return server.evictor.usedMemory() > maxmemory ? .outOfMemory : nil
     }
 
     private static let hook: cinnabar_hook_fn = { L in
@@ -67,14 +101,25 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         case "server":
             return ["lua_engine:luajit", "luajit_build:\(buildDescription)", "luajit_mode:\(jitEnabled ? "jit" : "interpreter")"]
         case "memory":
-            let luaMemory = runnersLock.withLock { runners.compactMap { $0?.vm.memoryUsed }.reduce(0, +) }
+            let (luaMemory, functionsVM) = runnersLock.withLock {
+                runners.reduce((0, 0)) { ($0.0 + ($1?.evalMemory ?? 0), $0.1 + ($1?.functionMemory ?? 0)) }
+            }
             let (count, bytes) = cacheLock.withLock { (scripts.count, scriptBytes) }
+            let functionsBytes = functions.memoryEstimate
             return [
                 "used_memory_lua:\(luaMemory)",
                 "used_memory_vm_eval:\(luaMemory)",
                 "used_memory_lua_human:\(humanBytes(luaMemory))",
                 "used_memory_scripts_eval:\(bytes)",
                 "number_of_cached_scripts:\(count)",
+                "number_of_functions:\(functions.functionCount)",
+                "number_of_libraries:\(functions.libraryCount)",
+                "used_memory_vm_functions:\(functionsVM)",
+                "used_memory_vm_total:\(luaMemory + functionsVM)",
+                "used_memory_vm_total_human:\(humanBytes(luaMemory + functionsVM))",
+                "used_memory_functions:\(functionsBytes)",
+                "used_memory_scripts:\(bytes + functionsBytes)",
+                "used_memory_scripts_human:\(humanBytes(bytes + functionsBytes))",
             ]
         default:
             return []
@@ -127,12 +172,21 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     }
 
     /// SCRIPT FLUSH: forgets every script; runners drop their compiled copies on next use.
+    /// SCRIPT FLUSH: forgets every script and closes every EVAL state, as
+    /// Redis resets its Lua VM. The caller holds every shard, so no script
+    /// runs or compiles meanwhile.
     func flush() {
         cacheLock.withLock {
             scripts.removeAll()
             scriptBytes = 0
         }
         generation.wrappingAdd(1, ordering: .releasing)
+        runnersLock.withLock { for r in runners { r?.dropEvalVM() } }
+    }
+
+    /// Runs `body` holding the lock that guards runners' states against INFO and SCRIPT FLUSH.
+    func withRunnersLocked(_ body: () -> Void) {
+        runnersLock.withLock(body)
     }
 
     /// Parses a `#!lua flags=a,b` first line. Returns the flags and the
@@ -191,6 +245,9 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     func markWrote() {
         wrote.store(true, ordering: .relaxed)
     }
+
+    /// Whether the running script has run a write command.
+    var hasWritten: Bool { wrote.load(ordering: .relaxed) }
 
     var killRequested: Bool { kill.load(ordering: .acquiring) }
 

@@ -9,16 +9,17 @@ struct ShaKey: Hashable {
     /// Parses 40 hex digits (any case); nil when malformed.
     init?(hex: Bytes) {
         guard hex.count == 40 else { return nil }
-        var bytes = [UInt8](repeating: 0, count: 20)
-        for i in 0..<20 {
-            guard let h = Self.nibble(hex[2 * i]), let l = Self.nibble(hex[2 * i + 1]) else { return nil }
-            bytes[i] = h << 4 | l
+        // Straight into three words: EVALSHA parses one of these per call.
+        var words: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        for i in 0..<40 {
+            guard let n = Self.nibble(hex[i]) else { return nil }
+            switch i {
+            case 0..<16: words.0 = words.0 << 4 | UInt64(n)
+            case 16..<32: words.1 = words.1 << 4 | UInt64(n)
+            default: words.2 = words.2 << 4 | UInt64(n)
+            }
         }
-        var x: UInt64 = 0, y: UInt64 = 0, z: UInt32 = 0
-        for i in 0..<8 { x = x << 8 | UInt64(bytes[i]) }
-        for i in 8..<16 { y = y << 8 | UInt64(bytes[i]) }
-        for i in 16..<20 { z = z << 8 | UInt32(bytes[i]) }
-        a = x; b = y; c = z
+        a = words.0; b = words.1; c = UInt32(words.2)
     }
 
     static func nibble(_ c: UInt8) -> UInt8? {
@@ -73,22 +74,34 @@ enum ScriptKind: Int {
 /// Runs scripts on one event-loop thread: owns that thread's Lua states and
 /// the socket-less client that executes `redis.call`.
 final class ScriptRunner {
-    unowned let engine: ScriptEngine
-    let vm: LuaVM
+    /// The engine owns its runners (no reference counting on this hot path).
+    unowned(unsafe) let engine: ScriptEngine
+    /// The EVAL state, created on first use and dropped by SCRIPT FLUSH (as
+    /// Redis resets its Lua VM), so idle loops hold no Lua memory.
+    private var evalVM: LuaVM?
     let client: Client
     /// Cache generation the compiled functions belong to.
     var generation = -1
     /// Compiled scripts: registry reference of the function and its flags.
-    var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags)] = [:]
+    var compiled: [ShaKey: (ref: Int32, flags: ScriptFlags, name: String)] = [:]
 
     /// The functions state (created on first FUNCTION LOAD or FCALL here).
-    lazy var functionVM: LuaVM = makeFunctionVM()
+    var functionVM: LuaVM {
+        if let f = functionState { return f }
+        let f = makeFunctionVM()
+        engine.withRunnersLocked { functionState = f }
+        return f
+    }
+    private var functionState: LuaVM?
+
+    /// Bytes held by the functions state (0 when it does not exist). Read under the engine's runners lock.
+    var functionMemory: Int { functionState?.memoryUsed ?? 0 }
     /// Libraries compiled in `functionVM`: the exact library object and its function references.
     var compiledLibraries: [String: (library: FunctionLibrary, refs: [String: Int32])] = [:]
     /// Set while a library's top-level code runs (FUNCTION LOAD).
     var loading: LoadContext?
-    /// The state running now (EVAL's or the functions one).
-    lazy var activeVM: LuaVM = vm
+    /// The state running now (EVAL's or the functions one), set by runEval and fcall.
+    var activeVM: LuaVM!
 
     // State of the run in progress.
     var caller: Client?
@@ -100,6 +113,8 @@ final class ScriptRunner {
     /// redis.set_repl flags (REPL_AOF | REPL_REPLICA) for commands the script runs.
     var replicationFlags = 3
     var calls = 0
+    /// Memory was over maxmemory when the run started (Redis's pre-command OOM state).
+    var outOfMemoryAtStart = false
 
     // Argument scratch for redis.call (reused).
     private var argPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: 64)
@@ -108,14 +123,33 @@ final class ScriptRunner {
 
     init(engine: ScriptEngine, context: LoopContext?) {
         self.engine = engine
-        vm = LuaVM(memoryLimit: engine.server.config.snapshot.luaMemoryLimit)
         client = engine.server.makeFakeClient(context: context)
         client.flags.insert(.script)
         client.holdsAllShards = true
-        vm.context = self
-        vm.setUp(redisTable: { vm in RedisLuaAPI.install(vm, functionsMode: false) },
-                 extraLibraries: LuaLibraries.all, jitOn: engine.jitEnabled,
-                 bootstrap: Sandbox.bootstrap(libraries: ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "coroutine", "redis"]))
+    }
+
+    /// The EVAL state (created when first needed, on the runner's thread).
+    var vm: LuaVM {
+        if let v = evalVM { return v }
+        let v = LuaVM(memoryLimit: engine.server.config.snapshot.luaMemoryLimit)
+        v.context = self
+        v.setUp(redisTable: { vm in RedisLuaAPI.install(vm, functionsMode: false) },
+                extraLibraries: LuaLibraries.all, jitOn: engine.jitEnabled,
+                bootstrap: Sandbox.bootstrap(libraries: ["string", "table", "math", "bit", "cjson", "struct", "cmsgpack", "coroutine", "redis"]))
+        engine.withRunnersLocked { evalVM = v }
+        generation = engine.cacheGeneration
+        return v
+    }
+
+    /// Bytes held by the EVAL state (0 when it does not exist). Read under the engine's runners lock.
+    var evalMemory: Int { evalVM?.memoryUsed ?? 0 }
+
+    /// Closes the EVAL state; the next script builds a fresh one. The caller
+    /// holds every shard (no script runs or compiles anywhere) and the runners lock.
+    func dropEvalVM() {
+        evalVM = nil
+        activeVM = nil
+        compiled.removeAll()
     }
 
     deinit {
@@ -129,10 +163,12 @@ final class ScriptRunner {
     func syncWithCache() {
         let g = engine.cacheGeneration
         guard g != generation else { return }
-        for (_, v) in compiled { luaL_unref(vm.L, cinnabar_registryindex(), v.ref) }
+        if let v = evalVM {
+            for (_, c) in compiled { luaL_unref(v.L, cinnabar_registryindex(), c.ref) }
+            lua_gc(v.L, LUA_GCCOLLECT, 0)
+        }
         compiled.removeAll()
         generation = g
-        lua_gc(vm.L, LUA_GCCOLLECT, 0)
     }
 
     /// Compiles `body` (minus its shebang line, keeping the newline so line
@@ -151,7 +187,7 @@ final class ScriptRunner {
         vm.pushRef(vm.sandboxRef)
         lua_setfenv(L, -2)
         let ref = luaL_ref(L, cinnabar_registryindex())
-        compiled[key] = (ref, flags)
+        compiled[key] = (ref, flags, key.hex)
         return .success(ref)
     }
 
@@ -161,6 +197,8 @@ final class ScriptRunner {
     /// from the caller's arguments starting at `firstKey` (EVAL mode) and
     /// writes the reply to the caller. The caller holds every shard.
     func runEval(_ caller: Client, ref: Int32, name: String, flags: ScriptFlags, readOnly: Bool, firstKey: Int, numkeys: Int) {
+        let vm = self.vm
+        activeVM = vm
         let L = vm.L
         lua_settop(L, 0)
         vm.pushRef(vm.errorHandlerRef)
@@ -176,7 +214,7 @@ final class ScriptRunner {
 
     /// Pushes caller arguments `from..<from+count` as a Lua array.
     func pushArray(_ c: Client, from: Int, count: Int) {
-        let vm = activeVM
+        let vm: LuaVM = activeVM
         let L = vm.L
         lua_createtable(L, Int32(count), 0)
         for i in 0..<count {
@@ -188,7 +226,7 @@ final class ScriptRunner {
     /// Calls the function below `nargs` arguments (with the error handler
     /// below it) and replies to `caller`.
     func execute(_ caller: Client, name: String, kind: ScriptKind, flags: ScriptFlags, readOnly: Bool, nargs: Int32) {
-        let vm = activeVM
+        let vm: LuaVM = activeVM
         let L = vm.L
         self.caller = caller
         scriptName = name
@@ -197,6 +235,8 @@ final class ScriptRunner {
         self.readOnly = readOnly
         scriptResp = .resp2
         replicationFlags = 3
+        let maxmemory = caller.context.config.maxmemory
+        outOfMemoryAtStart = maxmemory > 0 && engine.server.evictor.usedMemory() > maxmemory
         client.reply.resp = .resp2
         client.dbIndex = caller.dbIndex
         client.context = caller.context
@@ -214,18 +254,24 @@ final class ScriptRunner {
 
         let out = caller.reply
         if rc == 0 {
-            LuaReply.write(vm, out, scriptResp: scriptResp)
+            let errorsBefore = caller.context.stats.totalErrorReplies
+            LuaReply.write(vm, out, scriptResp: scriptResp, caller: caller)
+            // Errors nested in the reply make the call count as failed (once).
+            if !caller.commandFailed && caller.context.stats.totalErrorReplies > errorsBefore, let cmd = caller.currentCommand {
+                caller.context.stats.failed[cmd.id] += 1
+            }
+        } else if vm.allocator.refused {
+            // Lua's own allocation failures and the libraries' checks before
+            // building large results both end here, whatever the error value.
+            caller.replyError("ERR Error running script \(name), not enough memory (lua-memory-limit of \(vm.allocator.limit) bytes reached)")
+            lua_settop(L, -2)
         } else if lua_type(L, -1) == LUA_TTABLE {
             let msg = LuaReply.errorMessage(vm, scriptName: name)
-            caller.replyError(msg.hasPrefix("-") ? String(msg.dropFirst()) : msg)
+            caller.replyError(bytes: msg, updateStats: !LuaReply.ignoresErrorStats(vm))
             lua_settop(L, -2)
         } else {
             let text = vm.string(at: -1) ?? "execution failure"
-            if vm.allocator.refused {
-                caller.replyError("ERR Error running script \(name), \(text) (lua-memory-limit of \(vm.allocator.limit) bytes reached)")
-            } else {
-                caller.replyError("ERR Error running script \(name), \(String(text.prefix(100)))")
-            }
+            caller.replyError("ERR Error running script \(name), \(String(text.prefix(100)))")
             lua_settop(L, -2)
         }
         lua_settop(L, 0)
@@ -283,6 +329,8 @@ final class ScriptRunner {
         if let error = check(client) {
             lua_settop(L, 0)
             client.reply.reset()
+            // Redis replies this refusal to the script's client, which counts it once.
+            caller.countErrorReply(error.text)
             vm.pushErrorTable(error.text)
             lua_pushboolean(L, 1)
             lua_setfield(L, -2, "ignore_error_stats_update")
@@ -304,6 +352,7 @@ final class ScriptRunner {
     private var pendingCommand: CommandSpec?
 
     /// Redis's script-call checks; sets `pendingCommand` when the call may run.
+    /// Refusals of a known command count as its rejected calls, as in Redis.
     private func check(_ c: Client) -> CommandError? {
         let server = engine.server
         guard var cmd = server.commands.lookup(c.arg(0)) else {
@@ -313,14 +362,24 @@ final class ScriptRunner {
             guard let sub = cmd.subcommand(c.arg(1)) else { return .custom("ERR Unknown Redis command called from script") }
             cmd = sub
         }
+        func refuse(_ e: CommandError) -> CommandError {
+            c.context.stats.rejected[cmd.id] += 1
+            return e
+        }
         guard cmd.arityMatches(c.argc), cmd.handler != nil else {
-            return .custom("ERR Wrong number of args calling Redis command from script")
+            return refuse(.custom("ERR Wrong number of args calling Redis command from script"))
         }
         if cmd.flags.contains(.noscript) {
-            return .custom("ERR This Redis command is not allowed from script")
+            return refuse(.custom("ERR This Redis command is not allowed from script"))
         }
         if readOnly && (cmd.flags.contains(.write) || cmd.flags.contains(.mayReplicate)) {
-            return .readonlyScript
+            return refuse(.readonlyScript)
+        }
+        // Over maxmemory when the script started: commands that may grow memory
+        // are refused until the script has written (it cannot stop half way then).
+        if outOfMemoryAtStart && cmd.flags.contains(.denyoom) && !engine.hasWritten
+            && !(flags.contains(.allowOOM) && !flags.contains(.evalCompat)) {
+            return refuse(.outOfMemory)
         }
         pendingCommand = cmd
         return nil
@@ -343,7 +402,7 @@ final class ScriptRunner {
         }
         if engine.killRequested {
             cinnabar_set_periodic_hook(L, 1)
-            vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
+            vm.pushErrorTable("ERR Script killed by user with SCRIPT KILL...")
             return 1
         }
         if engine.isBusy {
@@ -351,7 +410,7 @@ final class ScriptRunner {
             engine.pollWhileBusy(self)
             if engine.killRequested {
                 cinnabar_set_periodic_hook(L, 1)
-                vm.pushErrorTable("ERR Script killed by user with \(kind.killCommand)...")
+                vm.pushErrorTable("ERR Script killed by user with SCRIPT KILL...")
                 return 1
             }
             return 0

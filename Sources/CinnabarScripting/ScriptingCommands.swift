@@ -11,31 +11,42 @@ public enum ScriptingCommands {
     /// Keys of EVAL-style commands (`numkeys` at index 2): any key may be touched, so every shard is locked.
     static let lockEverything: KeyFinder = { _ in .everything }
 
+    /// Key specs of EVAL-style commands: `numkeys` at index 2, then the keys
+    /// (what COMMAND INFO and COMMAND GETKEYS report; locking still takes every shard).
+    static func numkeysSpec(readOnly: Bool, withNotes: Bool) -> [CommandKeySpec] {
+        let notes = readOnly ? "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"
+                             : "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"
+        return [CommandKeySpec(flags: readOnly ? ["RO", "access"] : ["RW", "access", "update"], .index(2),
+                               .keynum(numKeysIndex: 0, firstKey: 1, step: 1), notes: withNotes ? notes : nil)]
+    }
+
     public static func all(_ box: EngineBox) -> [CommandSpec] {
         let evalFlags: CommandFlags = [.noscript, .skipMonitor, .mayReplicate, .noMandatoryKeys, .stale]
         let roFlags: CommandFlags = [.noscript, .skipMonitor, .noMandatoryKeys, .stale, .readonly]
         return [
             CommandSpec("eval", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "2.6.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a server-side Lua script.", handler: { eval($0, box.engine, sha: false, readOnly: false) }),
+                        summary: "Executes a server-side Lua script.", keySpecs: numkeysSpec(readOnly: false, withNotes: true), handler: { eval($0, box.engine, sha: false, readOnly: false) }),
             CommandSpec("evalsha", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "2.6.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a server-side Lua script by SHA1 digest.", handler: { eval($0, box.engine, sha: true, readOnly: false) }),
+                        summary: "Executes a server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: false, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: false) }),
             CommandSpec("eval_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a read-only server-side Lua script.", handler: { eval($0, box.engine, sha: false, readOnly: true) }),
+                        summary: "Executes a read-only server-side Lua script.", keySpecs: numkeysSpec(readOnly: true, withNotes: true), handler: { eval($0, box.engine, sha: false, readOnly: true) }),
             CommandSpec("evalsha_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
                         group: .scripting, since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a read-only server-side Lua script by SHA1 digest.", handler: { eval($0, box.engine, sha: true, readOnly: true) }),
+                        summary: "Executes a read-only server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: true, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: true) }),
             CommandSpec("script", arity: -2, group: .scripting, since: "2.6.0", complexity: "Depends on subcommand.",
                         summary: "A container for Lua scripts management commands.", subcommands: [
-                CommandSpec("load", arity: 3, flags: [.noscript, .stale], group: .scripting, since: "2.6.0",
+                // LOAD compiles in this loop's state and FLUSH closes every loop's
+                // state: both hold every shard, so no script runs meanwhile.
+                CommandSpec("load", arity: 3, flags: [.noscript, .stale], keys: .all, group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the length in bytes of the script body.",
                             summary: "Loads a server-side Lua script to the script cache.", handler: { load($0, box.engine) }),
                 CommandSpec("exists", arity: -3, flags: [.noscript], group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the number of scripts to check.",
                             summary: "Determines whether server-side Lua scripts exist in the script cache.", handler: { exists($0, box.engine) }),
-                CommandSpec("flush", arity: -2, flags: [.noscript, .mayReplicate], group: .scripting, since: "2.6.0",
+                CommandSpec("flush", arity: -2, flags: [.noscript, .mayReplicate], keys: .all, group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the number of scripts in cache",
                             summary: "Removes all server-side Lua scripts from the script cache.", handler: { flush($0, box.engine) }),
                 CommandSpec("kill", arity: 2, flags: [.noscript, .allowBusy], group: .scripting, since: "2.6.0",
@@ -71,7 +82,8 @@ public enum ScriptingCommands {
                 return
             }
             key = k
-            name = k.hex
+            // The hex name is built once per compiled script (kept with it).
+            name = runner.compiled[k]?.name ?? k.hex
         } else {
             let hex = SHA1.hex(UnsafeRawBufferPointer(c.arg(1)))
             key = hex.withBytes { ShaKey(hex: $0)! }
@@ -101,10 +113,10 @@ public enum ScriptingCommands {
                 return
             case .success(let ref):
                 engine.store(key, script)
-                entry = (ref, script.flags)
+                entry = (ref, script.flags, name)
             }
         }
-        let (ref, flags) = entry!
+        let (ref, flags, _) = entry!
         if !flags.contains(.evalCompat) && !flags.contains(.noWrites) && readOnly {
             c.fail(.custom("ERR Can not execute a script with write flag using *_ro command."))
             return
@@ -155,7 +167,7 @@ public enum ScriptingCommands {
     }
 
     static func help(_ c: Client) {
-        c.reply.bulkArray([
+        let lines = [
             "SCRIPT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
             "EXISTS <sha1> [<sha1> ...]",
             "    Return information about the existence of the scripts in the script cache.",
@@ -170,7 +182,9 @@ public enum ScriptingCommands {
             "LOAD <script>",
             "    Load a script into the scripts cache without executing it.",
             "HELP",
-            "    Print this help.",
-        ].map { Array($0.utf8) })
+            "    Prints this help.",
+        ]
+        c.reply.arrayHeader(lines.count)
+        for l in lines { c.reply.status(l) }
     }
 }

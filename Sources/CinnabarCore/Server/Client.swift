@@ -377,10 +377,30 @@ public final class Client: EventHandler {
         replyError(e.text)
     }
 
-    /// Replies with an error text (`ERR ...`) and counts it.
-    public func replyError(_ text: String) {
+    /// Replies with an error text (`ERR ...`) and counts it in the error
+    /// statistics unless `updateStats` is false (an error already counted
+    /// where it happened, such as a command failing inside a script).
+    public func replyError(_ text: String, updateStats: Bool = true) {
         reply.error(text)
         commandFailed = true
+        if updateStats { countErrorReply(text) }
+    }
+
+    /// As `replyError`, for a message that may hold any bytes (scripts'
+    /// errors quote their data unchanged); newlines become spaces.
+    public func replyError(bytes: [UInt8], updateStats: Bool = true) {
+        var b = bytes
+        for i in b.indices where b[i] == 13 || b[i] == 10 { b[i] = 32 }
+        reply.appendRaw("-")
+        reply.appendRaw(b)
+        reply.appendRaw("\r\n")
+        commandFailed = true
+        if updateStats { countErrorReply(String(decoding: b.prefix(32), as: UTF8.self)) }
+    }
+
+    /// Counts an error reply in the error statistics (INFO errorstats) without
+    /// writing anything: for errors nested inside a reply written directly.
+    public func countErrorReply(_ text: String) {
         // Like Redis, the code is the first word if a space comes within 31 bytes, else ERR.
         let head = text.utf8.prefix(31)
         if let space = head.firstIndex(of: 32) {

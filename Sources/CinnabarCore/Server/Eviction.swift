@@ -18,8 +18,9 @@ public final class Evictor: @unchecked Sendable {
         self.server = server
     }
 
-    /// Allocator bytes in use, measured at most once per millisecond.
-    func usedMemory(fresh: Bool = false) -> Int {
+    /// Allocator bytes in use, measured at most once per millisecond
+    /// (`fresh` measures now).
+    public func usedMemory(fresh: Bool = false) -> Int {
         let now = Sys.monotonicNanos() / 1_000_000
         if !fresh && sampledAt.load(ordering: .relaxed) == now { return sampledUsed.load(ordering: .relaxed) }
         let used = ProcessStats.allocatedBytes()

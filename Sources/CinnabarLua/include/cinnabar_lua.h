@@ -28,6 +28,13 @@ void cinnabar_push_swift_function(lua_State *L, cinnabar_swift_fn fn);
    in C so the protected call boundary is a C frame. */
 int cinnabar_pcall(lua_State *L, int nargs, int nresults, int errfunc);
 
+/* Error values a Swift function pushes before returning -1, worded and
+   positioned as the auxiliary library's luaL_error, luaL_argerror and
+   luaL_typerror would raise them from a C function (never raising here). */
+void cinnabar_push_error(lua_State *L, const char *msg, size_t len);
+void cinnabar_push_argerror(lua_State *L, int narg, const char *msg, size_t len);
+void cinnabar_push_typeerror(lua_State *L, int narg, const char *expected);
+
 /* Interrupts. The interrupted state's hook calls `callback`; when it returns
    nonzero after pushing an error value, the hook raises it. */
 typedef int (*cinnabar_hook_fn)(lua_State *L);
