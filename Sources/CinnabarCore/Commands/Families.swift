@@ -14,6 +14,7 @@ public enum CoreCommands {
             PersistenceCommands.all,
             TransactionCommands.all,
             PubSubCommands.all,
+            SortedSetCommands.all,
         ]
     }
 }
