@@ -88,6 +88,7 @@ extension ReplyBuffer {
 /// Sorted-set commands (Redis's `sorted-set` group).
 public enum SortedSetCommands {
     public static var all: [CommandSpec] {
+        ZSetValue.rdbRegistration
         let one = KeySpec.range(first: 1, last: 1, step: 1)
         func spec(_ flags: [String], _ index: Int = 1) -> CommandKeySpec {
             CommandKeySpec(flags: flags, .index(index), .range(lastKey: 0, step: 1, limit: 0))
@@ -303,7 +304,6 @@ public enum SortedSetCommands {
         db.setObject(dst, z)
         if !existed { c.notify(.newKey, "new", dst.bytes) }
         c.touched(dst)
-        BlockingZPop.signalReady(c, dst)
     }
 
     /// The empty-result side of the store commands: deletes `dst` if present.
@@ -381,14 +381,12 @@ public enum SortedSetCommands {
         var wrong = false
         var z = writeZSet(c, key, wrongType: &wrong)
         if wrong { return }
-        var created = false
         if z == nil {
             if xx {
                 if incr { c.reply.nullBulk() } else { c.reply.integer(0) }
                 return
             }
             z = create(c, key, firstMember: idx + 1)
-            created = true
         }
         let zset = z!
         let cfg = c.context.config
@@ -423,7 +421,6 @@ public enum SortedSetCommands {
             c.touched(key, changes: added + updated)
             c.notify(.zset, incr ? "zincr" : "zadd", key.bytes)
         }
-        if created { BlockingZPop.signalReady(c, key) }
     }
 
     // MARK: ZREM / ZREMRANGEBY*
@@ -834,7 +831,7 @@ public enum SortedSetCommands {
     /// pop event, deletes the emptied key, counts one change per member.
     /// Returns how many members were popped.
     @discardableResult
-    static func popAndReply(_ c: Client, _ key: Key, _ z: ZSetValue, max: Bool, count: Int, emitKey: Bool, nested: Bool) -> Int {
+    static func popAndReply<W: KeyspaceWriter>(_ c: W, _ key: Key, _ z: ZSetValue, max: Bool, count: Int, emitKey: Bool, nested: Bool) -> Int {
         if count == 0 {
             c.reply.arrayHeader(0)
             return 0
@@ -954,21 +951,14 @@ public enum SortedSetCommands {
 
     // MARK: blocking pops
 
-    /// Redis's getTimeoutFromObjectOrReply in seconds: a long double, ceiled
-    /// to milliseconds; 0 waits forever. Returns the timeout in ms.
+    /// The blocking timeout at argument `i` in ms (0: forever), nil after replying an error.
     static func parseTimeout(_ c: Client, _ i: Int) -> Int64? {
-        guard let v = Numbers.parseLongDouble(c.arg(i)) else {
-            c.fail(.timeoutNotFloat)
+        do {
+            return try c.blockingTimeout(i)
+        } catch {
+            c.fail(error)
             return nil
         }
-        let ms = (v * 1000).rounded(.up)
-        // Out-of-range conversions come out as the most negative integer in C.
-        let t = ms >= -9.2233720368547758e18 && ms < 9.2233720368547758e18 ? Int64(ms) : Int64.min
-        if t < 0 {
-            c.fail(.negativeTimeout)
-            return nil
-        }
-        return t
     }
 
     static func bzpopmin(_ c: Client) { bzpopCommand(c, max: false) }
@@ -986,8 +976,9 @@ public enum SortedSetCommands {
     }
 
     /// Serves a blocking pop at once from the first non-empty key, or (when
-    /// the client may block) waits for one; clients that cannot block (MULTI,
-    /// scripts) get a null reply as if the wait had timed out.
+    /// the client may block) waits for one of the keys to receive a sorted
+    /// set; clients that cannot block (MULTI, scripts) get a null reply as if
+    /// the wait had timed out.
     static func blockingPop(_ c: Client, firstKey: Int, keyCount: Int, max: Bool, count: Int, nested: Bool, timeout: Int64) {
         for i in firstKey..<(firstKey + keyCount) {
             let key = c.key(i)
@@ -1004,7 +995,22 @@ public enum SortedSetCommands {
             c.propagateAs = [rewritten]
             return
         }
-        BlockingZPop.block(c, firstKey: firstKey, keyCount: keyCount, max: max, count: count, nested: nested, timeout: timeout)
+        guard c.mayBlock else {
+            c.reply.nullArray()
+            return
+        }
+        let name = popCommandName(max)
+        c.server.block(c, keys: Array(firstKey..<(firstKey + keyCount)), timeoutMillis: timeout,
+                       operation: BlockedOperation(valueType: .zset) { w, key in
+            // Served like the non-blocking pop, with its events and change count.
+            guard let e = w.db.lookup(key), e.type == .zset else { return }
+            let z = e.object(as: ZSetValue.self)
+            let llen = z.count
+            popAndReply(w, key, z, max: max, count: count, emitKey: true, nested: nested)
+            var command = [name, Array(key.bytes)]
+            if count != -1 { command.append(Numbers.int64Bytes(Int64(Swift.min(count, llen)))) }
+            w.propagate(command)
+        })
     }
 
     // MARK: ZRANDMEMBER
@@ -1382,17 +1388,5 @@ public enum SortedSetCommands {
             c.reply.bulk(m)
             if withScores { c.reply.score(s) }
         }
-    }
-}
-
-/// Blocking BZPOPMIN / BZPOPMAX / BZMPOP. Waiting needs the core's blocking
-/// infrastructure; until it exists, clients that would wait get the timeout
-/// reply at once.
-enum BlockingZPop {
-    /// Notes that `key` now holds a sorted set clients may be waiting for.
-    static func signalReady(_ c: Client, _ key: Key) {}
-
-    static func block(_ c: Client, firstKey: Int, keyCount: Int, max: Bool, count: Int, nested: Bool, timeout: Int64) {
-        c.reply.nullArray()
     }
 }

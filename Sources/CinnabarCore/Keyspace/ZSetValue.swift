@@ -258,6 +258,9 @@ public final class ZSetValue: StoredObject {
         isCompact ? 48 + lpCapacity : 48 + nodeBytes + ZNode.size(level: Self.maxLevel, length: 0) + bucketCount * 8
     }
 
+    public override var rdbType: UInt8 { isCompact ? RDB.TypeCode.zsetListpack : RDB.TypeCode.zset2 }
+    public override func rdbWrite(_ w: RDBWriter) { writeRDB(w) }
+
     /// True in the compact (`listpack`) form.
     @inline(__always) public var isCompact: Bool { lp != nil }
 
@@ -1084,4 +1087,114 @@ public final class ZSetValue: StoredObject {
         v &+= 1
         return Dict.reverse(v)
     }
+}
+
+// MARK: RDB
+
+extension ZSetValue {
+    /// The configuration limits applied to loaded sets (the reader has no
+    /// server configuration at hand): Redis's defaults.
+    static let loadLimits = ServerConfig()
+
+    /// Writes the value as Redis 7.0 saves it: a compact set as a listpack of
+    /// member / score pairs (scores as Redis's listpack text: integers when
+    /// integral, else `%.17g`), a skip list as a count then member and binary
+    /// double score pairs from the highest rank down.
+    func writeRDB(_ w: RDBWriter) {
+        if isCompact {
+            var lp = ListpackEncoder()
+            var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+            forEach { m, s in
+                lp.append(m)
+                withUnsafeMutableBytes(of: &text) { raw in
+                    let p = raw.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                    lp.append(Bytes(start: p, count: Numbers.formatListpackScore(s, into: p)))
+                }
+            }
+            lp.finish().withBytes { w.string($0) }
+            return
+        }
+        w.length(count)
+        var c = last
+        while c != Self.end {
+            w.string(member(c))
+            w.binaryDouble(score(c))
+            c = previous(c)
+        }
+    }
+
+    /// Reads the sorted-set encodings Redis writes (types 3 and 5: member and
+    /// score pairs; 12 and 17: a ziplist or listpack of pairs), then picks the
+    /// encoding Redis would. NaN scores, duplicates and empty sets are errors.
+    static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
+        let maxEntries = loadLimits.zsetMaxListpackEntries
+        let maxValue = loadLimits.zsetMaxListpackValue
+        switch type {
+        case RDB.TypeCode.zset, RDB.TypeCode.zset2:
+            let n = try r.length()
+            let z = ZSetValue(compact: false)
+            var longest = 0
+            for _ in 0..<n {
+                let m = try r.string()
+                let score = type == RDB.TypeCode.zset2 ? try r.binaryDouble() : try r.asciiDouble()
+                if score.isNaN { throw RDBError("Zset with NAN score detected") }
+                longest = max(longest, m.count)
+                let (outcome, _) = m.withBytes { z.add($0, score: score, flags: .nx, maxEntries: maxEntries, maxValue: maxValue) }
+                if case .skipped = outcome { throw RDBError("Duplicate zset fields detected") }
+            }
+            guard z.count > 0 else { throw RDBError("Empty keys are not allowed") }
+            if z.count <= maxEntries && longest <= maxValue { z.convertToCompactIfFits(maxEntries: maxEntries, maxValue: maxValue) }
+            return z
+        case RDB.TypeCode.zsetZiplist, RDB.TypeCode.zsetListpack:
+            let blob = try r.string()
+            let z = ZSetValue(compact: true)
+            var failure: RDBError?
+            blob.withBytes { b in
+                var pending: [UInt8]?
+                do throws(RDBError) {
+                    let visit = { (e: CompactEncodings.Element) throws(RDBError) -> Void in
+                        guard let m = pending else {
+                            pending = e.array
+                            return
+                        }
+                        pending = nil
+                        let score: Double
+                        switch e {
+                        case .int(let v): score = Double(v)
+                        case .bytes(let t):
+                            // As Redis reads listpack scores: strtod over at most 127 bytes.
+                            score = withUnsafeTemporaryAllocation(of: CChar.self, capacity: 128) { buf in
+                                let n = min(t.count, 127)
+                                for i in 0..<n { buf[i] = CChar(bitPattern: t[i]) }
+                                buf[n] = 0
+                                return strtod(buf.baseAddress!, nil)
+                            }
+                        }
+                        let (outcome, _) = m.withBytes {
+                            z.add($0, score: score, flags: .nx, maxEntries: Int.max, maxValue: Int.max)
+                        }
+                        if case .skipped = outcome { throw RDBError("Duplicate zset fields detected") }
+                    }
+                    if type == RDB.TypeCode.zsetListpack {
+                        try CompactEncodings.listpack(b, visit)
+                    } else {
+                        try CompactEncodings.ziplist(b, visit)
+                    }
+                    if pending != nil { throw RDBError("Zset listpack with an odd number of entries") }
+                } catch {
+                    failure = error
+                }
+            }
+            if let failure { throw failure }
+            guard z.count > 0 else { throw RDBError("Empty keys are not allowed") }
+            if z.count > maxEntries { z.convertToSkiplist() }
+            return z
+        default:
+            throw RDBError("Unknown RDB value type \(type)")
+        }
+    }
+
+    /// Registers the sorted-set loaders with the RDB reader (once).
+    static let rdbRegistration: Void = RDBValues.register(
+        [RDB.TypeCode.zset, RDB.TypeCode.zset2, RDB.TypeCode.zsetZiplist, RDB.TypeCode.zsetListpack], rdbLoad)
 }
