@@ -15,6 +15,7 @@ public enum CoreCommands {
             TransactionCommands.all,
             PubSubCommands.all,
             SortedSetCommands.all,
+            SortCommands.all,
         ]
     }
 }
