@@ -16,7 +16,7 @@ extension Numbers {
     /// Writes `%.17g` of `d` into `out` (at least 32 bytes) and returns the
     /// length; infinities are `inf` / `-inf`, as Redis 7.0 replies with scores.
     @inline(__always)
-    static func formatDouble17g(_ d: Double, into out: UnsafeMutablePointer<UInt8>) -> Int {
+    public static func formatDouble17g(_ d: Double, into out: UnsafeMutablePointer<UInt8>) -> Int {
         if d.isInfinite {
             if d > 0 {
                 out[0] = 105; out[1] = 110; out[2] = 102
@@ -1081,12 +1081,13 @@ public enum SortedSetCommands {
         }
         let n = Swift.min(count, size)
         c.reply.arrayHeader(resp2Pairs ? n * 2 : n)
-        // Asking for the whole set or more: everything, in order.
+        // Asking for the whole set or more: everything, from the highest rank
+        // down (the order Redis's set-operation iterator walks a sorted set).
         if count >= size {
-            var cur = z.first
+            var cur = z.last
             while cur != ZSetValue.end {
                 emit(cur)
-                cur = z.next(cur)
+                cur = z.previous(cur)
             }
             return
         }
