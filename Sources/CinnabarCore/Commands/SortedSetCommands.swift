@@ -316,8 +316,8 @@ public enum SortedSetCommands {
 
     /// Creates a new sorted set under `key` for ZADD-like commands.
     static func create(_ c: Client, _ key: Key, firstMember: Int) -> ZSetValue {
-        let cfg = c.context.config
-        let compact = cfg.zsetMaxListpackEntries != 0 && c.arg(firstMember).count <= cfg.zsetMaxListpackValue
+        let ctx = c.context!
+        let compact = ctx.config.zsetMaxListpackEntries != 0 && c.arg(firstMember).count <= ctx.config.zsetMaxListpackValue
         let z = ZSetValue(compact: compact)
         c.db.setObject(key, z)
         c.notify(.newKey, "new", key.bytes)
@@ -389,8 +389,8 @@ public enum SortedSetCommands {
             z = create(c, key, firstMember: idx + 1)
         }
         let zset = z!
-        let cfg = c.context.config
-        let maxEntries = cfg.zsetMaxListpackEntries, maxValue = cfg.zsetMaxListpackValue
+        let ctx = c.context!
+        let maxEntries = ctx.config.zsetMaxListpackEntries, maxValue = ctx.config.zsetMaxListpackValue
         var added = 0, updated = 0, processed = 0
         var lastScore = 0.0
         var failed = false
@@ -531,8 +531,12 @@ public enum SortedSetCommands {
 
     /// Where a range goes: to the client, or into a new set (ZRANGESTORE).
     struct RangeOutput {
-        let c: Client
+        // The client outlives the command; no reference counting in the emission loop.
+        unowned(unsafe) let c: Client
+        unowned(unsafe) let reply: ReplyBuffer
         let withScores: Bool
+        /// RESP3 pairs: each member and score in an array of two.
+        let pairs: Bool
         let store: Bool
         var target: ZSetValue?
         var emitted = 0
@@ -542,11 +546,13 @@ public enum SortedSetCommands {
 
         init(_ c: Client, withScores: Bool, store: Bool) {
             self.c = c
+            reply = c.reply
             self.withScores = withScores
+            pairs = withScores && c.resp == .resp3
             self.store = store
-            let cfg = c.context.config
-            maxEntries = cfg.zsetMaxListpackEntries
-            maxValue = cfg.zsetMaxListpackValue
+            let ctx = c.context!
+            maxEntries = ctx.config.zsetMaxListpackEntries
+            maxValue = ctx.config.zsetMaxListpackValue
         }
 
         /// Starts the output; `known` is the exact length when known up front.
@@ -569,9 +575,9 @@ public enum SortedSetCommands {
                 _ = target.add(m, score: s, maxEntries: maxEntries, maxValue: maxValue)
                 return
             }
-            if withScores && c.resp == .resp3 { c.reply.arrayHeader(2) }
-            c.reply.bulk(m)
-            if withScores { c.reply.score(s) }
+            if pairs { reply.arrayHeader(2) }
+            reply.bulk(m)
+            if withScores { reply.score(s) }
         }
 
         mutating func finish(destination: Key?) {
@@ -1367,8 +1373,8 @@ public enum SortedSetCommands {
         if let destination {
             let dst = c.key(destination)
             if result.count > 0 {
-                let cfg = c.context.config
-                result.convertToCompactIfFits(maxEntries: cfg.zsetMaxListpackEntries, maxValue: cfg.zsetMaxListpackValue)
+                let ctx = c.context!
+                result.convertToCompactIfFits(maxEntries: ctx.config.zsetMaxListpackEntries, maxValue: ctx.config.zsetMaxListpackValue)
                 storeResult(c, dst, result)
                 c.reply.integer(result.count)
                 let event = op == .union ? "zunionstore" : op == .inter ? "zinterstore" : "zdiffstore"
@@ -1384,10 +1390,12 @@ public enum SortedSetCommands {
             return
         }
         c.reply.arrayHeader(withScores && c.resp == .resp2 ? result.count * 2 : result.count)
+        let reply = c.reply
+        let pairs = withScores && c.resp == .resp3
         result.forEach { m, s in
-            if withScores && c.resp == .resp3 { c.reply.arrayHeader(2) }
-            c.reply.bulk(m)
-            if withScores { c.reply.score(s) }
+            if pairs { reply.arrayHeader(2) }
+            reply.bulk(m)
+            if withScores { reply.score(s) }
         }
     }
 }
