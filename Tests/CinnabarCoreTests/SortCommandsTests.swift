@@ -142,6 +142,39 @@ final class SortCommandsTests: XCTestCase {
         ])
     }
 
+    func testHashPatternsAndSets() {
+        let h = Harness()
+        h.expect([
+            (["RPUSH", "l", "3", "1", "2"], ":3\r\n"),
+            (["HSET", "h_1", "w", "10", "name", "one"], ":2\r\n"),
+            (["HSET", "h_2", "w", "30", "name", "two"], ":2\r\n"),
+            (["HSET", "h_3", "w", "20"], ":1\r\n"),
+            (["SORT", "l", "BY", "h_*->w"], "*3\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n2\r\n"),
+            (["SORT", "l", "BY", "h_*->w", "DESC", "GET", "h_*->name", "GET", "#"], "*6\r\n$3\r\ntwo\r\n$1\r\n2\r\n$-1\r\n$1\r\n3\r\n$3\r\none\r\n$1\r\n1\r\n"),
+            (["SORT", "l", "BY", "h_*->nosuch"], "*3\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n3\r\n"),
+            (["SORT", "l", "GET", "h_*->"], "*3\r\n$-1\r\n$-1\r\n$-1\r\n"),
+            (["SET", "h_9->", "strval"], "+OK\r\n"),
+            (["RPUSH", "l2", "9"], ":1\r\n"),
+            (["SORT", "l2", "GET", "h_*->"], "*1\r\n$6\r\nstrval\r\n"),
+            (["SORT", "l", "BY", "h_*->name", "ALPHA"], "*3\r\n$1\r\n3\r\n$1\r\n1\r\n$1\r\n2\r\n"),
+            (["SORT", "l", "GET", "h_*->w", "STORE", "dst"], ":3\r\n"),
+            (["LRANGE", "dst", "0", "-1"], "*3\r\n$2\r\n10\r\n$2\r\n30\r\n$2\r\n20\r\n"),
+            (["SET", "plain_1", "x"], "+OK\r\n"),
+            (["SORT", "l", "GET", "plain_*->f"], "*3\r\n$-1\r\n$-1\r\n$-1\r\n"),
+            (["SADD", "s", "5", "3", "9", "1"], ":4\r\n"),
+            (["SORT", "s"], "*4\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n5\r\n$1\r\n9\r\n"),
+            (["SORT", "s", "DESC", "LIMIT", "0", "2"], "*2\r\n$1\r\n9\r\n$1\r\n5\r\n"),
+            (["SORT", "s", "STORE", "dst2"], ":4\r\n"),
+            (["LRANGE", "dst2", "0", "-1"], "*4\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n5\r\n$1\r\n9\r\n"),
+            (["SORT", "s", "BY", "nosort", "STORE", "dst3"], ":4\r\n"),
+            (["LRANGE", "dst3", "0", "-1"], "*4\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n5\r\n$1\r\n9\r\n"),
+            (["SADD", "words", "banana", "apple", "cherry"], ":3\r\n"),
+            (["SORT", "words", "ALPHA"], "*3\r\n$5\r\napple\r\n$6\r\nbanana\r\n$6\r\ncherry\r\n"),
+            (["SORT", "words", "BY", "nosort", "ALPHA", "STORE", "w2"], ":3\r\n"),
+            (["LRANGE", "w2", "0", "-1"], "*3\r\n$5\r\napple\r\n$6\r\nbanana\r\n$6\r\ncherry\r\n"),
+        ])
+    }
+
     // MARK: locking, events, change counts
 
     func testKeyFinderLocksEverythingForPatterns() {

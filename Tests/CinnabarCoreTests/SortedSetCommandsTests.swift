@@ -419,6 +419,32 @@ final class SortedSetCommandsTests: XCTestCase {
         ])
     }
 
+    func testSetSources() {
+        let h = Harness()
+        h.expect([
+            (["ZADD", "z", "1", "a", "2", "b", "3", "c"], ":3\r\n"),
+            (["SADD", "s", "a", "b", "x"], ":3\r\n"),
+            (["SADD", "ints", "1", "2", "3"], ":3\r\n"),
+            (["ZADD", "zi", "5", "1", "6", "2"], ":2\r\n"),
+            (["ZUNION", "2", "z", "s", "WITHSCORES"], "*8\r\n$1\r\nx\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n3\r\n$1\r\nc\r\n$1\r\n3\r\n"),
+            (["ZUNION", "2", "z", "s", "WEIGHTS", "2", "10", "WITHSCORES"], "*8\r\n$1\r\nc\r\n$1\r\n6\r\n$1\r\nx\r\n$2\r\n10\r\n$1\r\na\r\n$2\r\n12\r\n$1\r\nb\r\n$2\r\n14\r\n"),
+            (["ZINTER", "2", "z", "s", "WITHSCORES"], "*4\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n3\r\n"),
+            (["ZINTER", "2", "s", "z", "WEIGHTS", "3", "1", "AGGREGATE", "MAX", "WITHSCORES"], "*4\r\n$1\r\na\r\n$1\r\n3\r\n$1\r\nb\r\n$1\r\n3\r\n"),
+            (["ZDIFF", "2", "z", "s", "WITHSCORES"], "*2\r\n$1\r\nc\r\n$1\r\n3\r\n"),
+            (["ZDIFF", "2", "s", "z", "WITHSCORES"], "*2\r\n$1\r\nx\r\n$1\r\n1\r\n"),
+            (["ZINTERCARD", "2", "s", "z"], ":2\r\n"),
+            (["ZUNION", "2", "ints", "zi", "WITHSCORES"], "*6\r\n$1\r\n3\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n6\r\n$1\r\n2\r\n$1\r\n7\r\n"),
+            (["ZINTER", "2", "ints", "zi", "WITHSCORES"], "*4\r\n$1\r\n1\r\n$1\r\n6\r\n$1\r\n2\r\n$1\r\n7\r\n"),
+            (["ZUNIONSTORE", "out", "2", "s", "ints"], ":6\r\n"),
+            (["ZRANGE", "out", "0", "-1", "WITHSCORES"], "*12\r\n$1\r\n1\r\n$1\r\n1\r\n$1\r\n2\r\n$1\r\n1\r\n$1\r\n3\r\n$1\r\n1\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n1\r\n$1\r\nx\r\n$1\r\n1\r\n"),
+            (["OBJECT", "ENCODING", "out"], "$8\r\nlistpack\r\n"),
+            (["ZINTERSTORE", "out", "2", "s", "s"], ":3\r\n"),
+            (["ZRANGE", "out", "0", "-1", "WITHSCORES"], "*6\r\n$1\r\na\r\n$1\r\n2\r\n$1\r\nb\r\n$1\r\n2\r\n$1\r\nx\r\n$1\r\n2\r\n"),
+            (["ZDIFFSTORE", "out", "2", "s", "z"], ":1\r\n"),
+            (["ZRANGE", "out", "0", "-1", "WITHSCORES"], "*2\r\n$1\r\nx\r\n$1\r\n1\r\n"),
+        ])
+    }
+
     /// Command words as byte arrays, to extend with generated arguments.
     private func words(_ w: String...) -> [[UInt8]] { w.map { Array($0.utf8) } }
 

@@ -1,12 +1,6 @@
 import CSystem
 import Glibc
 
-/// Read access to a hash's fields, for SORT's `BY`/`GET pattern->field`. The hash type conforms.
-public protocol HashFieldAccess: AnyObject {
-    /// The value of `field`, nil when absent (valid until the hash changes).
-    func fieldValue(_ field: Bytes) -> Bytes?
-}
-
 /// SORT and SORT_RO.
 public enum SortCommands {
     public static var all: [CommandSpec] {
@@ -101,8 +95,8 @@ public enum SortCommands {
         return name.withBytes { keyBytes -> R in
             guard let e = readLookup(c, keyBytes) else { return body(nil) }
             if fieldStart >= 0 {
-                guard e.type == .hash, let h = e.object as? HashFieldAccess else { return body(nil) }
-                return body(h.fieldValue(Bytes(rebasing: pattern[fieldStart...])))
+                guard e.type == .hash else { return body(nil) }
+                return body(e.object(as: HashValue.self).get(Bytes(rebasing: pattern[fieldStart...])))
             }
             guard e.type == .string else { return body(nil) }
             return body(e.string)
@@ -247,8 +241,8 @@ public enum SortCommands {
             } else {
                 z.forEach { m, _ in elements.append(m) }
             }
-        } else if let s = source as? SetMembersAccess {
-            s.forEachMember { elements.append($0) }
+        } else if let s = source as? SetValue {
+            s.forEach { elements.append($0) }
         }
 
         var conversionError = false

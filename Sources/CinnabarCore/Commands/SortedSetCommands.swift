@@ -1,17 +1,6 @@
 import CSystem
 import Glibc
 
-/// Read access to a plain set's members, for sorted-set algebra with set
-/// sources (ZUNIONSTORE... score them 1) and for SORT. The set type conforms.
-public protocol SetMembersAccess: AnyObject {
-    /// Members held.
-    var memberCount: Int { get }
-    /// True when `member` is in the set.
-    func containsMember(_ member: Bytes) -> Bool
-    /// Calls `body` with every member (integers as decimal text); `body` must not modify the set.
-    func forEachMember(_ body: (Bytes) -> Void)
-}
-
 extension Numbers {
     /// Writes `%.17g` of `d` into `out` (at least 32 bytes) and returns the
     /// length; infinities are `inf` / `-inf`, as Redis 7.0 replies with scores.
@@ -1201,15 +1190,15 @@ public enum SortedSetCommands {
     /// One input of ZUNION and friends: a sorted set, a plain set (scores 1), or nothing.
     struct Operand {
         var zset: ZSetValue?
-        var set: SetMembersAccess?
+        var set: SetValue?
         var weight = 1.0
 
-        var count: Int { zset?.count ?? set?.memberCount ?? 0 }
+        var count: Int { zset?.count ?? set?.count ?? 0 }
 
         /// The member's score in this input, nil when absent.
         @inline(__always) func find(_ m: Bytes) -> Double? {
             if let zset { return zset.score(of: m) }
-            if let set { return set.containsMember(m) ? 1.0 : nil }
+            if let set { return set.contains(m) ? 1.0 : nil }
             return nil
         }
 
@@ -1217,7 +1206,7 @@ public enum SortedSetCommands {
             if let zset {
                 zset.forEach(body)
             } else if let set {
-                set.forEachMember { body($0, 1.0) }
+                set.forEach { body($0, 1.0) }
             }
         }
 
@@ -1266,12 +1255,7 @@ public enum SortedSetCommands {
             if let e = c.readKey(j) {
                 switch e.type {
                 case .zset: operand.zset = e.object(as: ZSetValue.self)
-                case .set:
-                    guard let s = e.object as? SetMembersAccess else {
-                        c.fail(.wrongType)
-                        return
-                    }
-                    operand.set = s
+                case .set: operand.set = e.object(as: SetValue.self)
                 default:
                     c.fail(.wrongType)
                     return
