@@ -736,7 +736,7 @@ public enum SortedSetCommands {
     static func startCursor(_ z: ZSetValue, _ first: (ZSetValue.Cursor, Int)?, offset: Int, reverse: Bool) -> ZSetValue.Cursor? {
         guard let (cur, rank) = first else { return nil }
         if offset == 0 { return cur }
-        if offset < 0 { return nil }
+        if offset < 0 || offset >= z.count { return nil }
         let target = reverse ? rank - offset : rank + offset
         if target < 0 || target >= z.count { return nil }
         return offset < 32 ? z.advance(cur, by: offset, reverse: reverse) : z.cursor(rank: target)
