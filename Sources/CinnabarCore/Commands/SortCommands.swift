@@ -3,6 +3,7 @@ import Glibc
 
 /// SORT and SORT_RO.
 public enum SortCommands {
+    /// The family's command table rows.
     public static var all: [CommandSpec] {
         let complexity = "O(N+M*log(M)): N elements in the list or set, M returned; O(N) when nothing is sorted."
         let sourceSpec = CommandKeySpec(flags: ["RO", "access"], .index(1), .range(lastKey: 0, step: 1, limit: 0))

@@ -76,6 +76,7 @@ extension ReplyBuffer {
 
 /// Sorted-set commands (Redis's `sorted-set` group).
 public enum SortedSetCommands {
+    /// The family's command table rows (registering the RDB loaders on first use).
     public static var all: [CommandSpec] {
         ZSetValue.rdbRegistration
         let one = KeySpec.range(first: 1, last: 1, step: 1)

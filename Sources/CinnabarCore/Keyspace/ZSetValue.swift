@@ -21,11 +21,14 @@ func rawBase(_ b: Bytes) -> UnsafeRawPointer {
 
 /// Bounds on scores (ZRANGEBYSCORE, ZCOUNT, ZREMRANGEBYSCORE...).
 public struct ZScoreRange {
+    /// Lowest score allowed (excluded itself when `minExclusive`).
     public var min: Double
+    /// Highest score allowed (excluded itself when `maxExclusive`).
     public var max: Double
     public var minExclusive: Bool
     public var maxExclusive: Bool
 
+    /// Bounds from `min` to `max`, inclusive unless marked exclusive.
     public init(min: Double, max: Double, minExclusive: Bool = false, maxExclusive: Bool = false) {
         self.min = min
         self.max = max
@@ -33,7 +36,9 @@ public struct ZScoreRange {
         self.maxExclusive = maxExclusive
     }
 
+    /// True when `v` satisfies the lower bound.
     @inline(__always) public func aboveMin(_ v: Double) -> Bool { minExclusive ? v > min : v >= min }
+    /// True when `v` satisfies the upper bound.
     @inline(__always) public func belowMax(_ v: Double) -> Bool { maxExclusive ? v < max : v <= max }
 
     /// True when no score satisfies both bounds.
@@ -69,10 +74,12 @@ public struct ZScoreRange {
 
 /// One end of a lexicographic range: `-`, `+`, or a member with `[` / `(`.
 public struct ZLexBound {
+    /// `-` (below every member), `+` (above every member), or a member.
     public enum Kind { case minimum, maximum, member }
     public var kind: Kind
     /// The member bytes (borrowed from the command's arguments).
     public var bytes: Bytes
+    /// True for `(` bounds (and for `-` / `+`, as Redis marks them).
     public var exclusive: Bool
 
     /// Where `value` falls relative to this bound (<0, 0, >0).
@@ -88,7 +95,9 @@ public struct ZLexBound {
 
 /// Bounds on members for the BYLEX family.
 public struct ZLexRange {
+    /// The lower bound.
     public var min: ZLexBound
+    /// The upper bound.
     public var max: ZLexBound
 
     @inline(__always) func aboveMin(_ p: UnsafeRawPointer, _ n: Int) -> Bool {
@@ -101,7 +110,9 @@ public struct ZLexRange {
         return max.exclusive ? c < 0 : c <= 0
     }
 
+    /// True when member `b` satisfies the lower bound.
     @inline(__always) public func aboveMin(_ b: Bytes) -> Bool { aboveMin(rawBase(b), b.count) }
+    /// True when member `b` satisfies the upper bound.
     @inline(__always) public func belowMax(_ b: Bytes) -> Bool { belowMax(rawBase(b), b.count) }
 
     /// True when no member satisfies both bounds.
@@ -214,6 +225,7 @@ enum ZNode {
 public final class ZSetValue: StoredObject {
     /// A position in the set's order; `ZSetValue.end` when past either end.
     public typealias Cursor = Int
+    /// The cursor past either end.
     public static let end: Cursor = Int.min
 
     static let maxLevel = 32
@@ -903,10 +915,15 @@ public final class ZSetValue: StoredObject {
     public struct AddFlags: OptionSet {
         public let rawValue: UInt8
         public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// Add the score to the current one (0 for a new member).
         public static let incr = AddFlags(rawValue: 1)
+        /// Only add new members.
         public static let nx = AddFlags(rawValue: 2)
+        /// Only update existing members.
         public static let xx = AddFlags(rawValue: 4)
+        /// Update only when the new score is greater.
         public static let gt = AddFlags(rawValue: 8)
+        /// Update only when the new score is less.
         public static let lt = AddFlags(rawValue: 16)
     }
 
