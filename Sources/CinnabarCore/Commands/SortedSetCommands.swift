@@ -1164,7 +1164,8 @@ public enum SortedSetCommands {
         if z.isCompact {
             cursor = z.scan(cursor: cursor) { m, s in found.append((m, s)) }
         } else {
-            var iterations = count.multipliedReportingOverflow(by: 10).overflow ? Int.max : count * 10
+            // Redis counts a member and its score as two and allows ten steps per counted item.
+            var iterations = count.multipliedReportingOverflow(by: 20).overflow ? Int.max : count * 20
             repeat {
                 cursor = z.scan(cursor: cursor) { m, s in found.append((m, s)) }
                 iterations -= 1
