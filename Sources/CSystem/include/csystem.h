@@ -13,6 +13,7 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <liblzf/lzf.h>
+#include <stdio.h>
 
 static inline int csystem_epoll_data_fd(struct epoll_event *ev) { return ev->data.fd; }
 /* Declared here rather than via _GNU_SOURCE, which would change libc struct
@@ -23,4 +24,6 @@ extern int pthread_setname_np(pthread_t, const char *);
 static inline int csystem_accept4(int fd) { return accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 static inline int csystem_set_thread_name(pthread_t t, const char *name) { return pthread_setname_np(t, name); }
 static inline void csystem_epoll_set_fd(struct epoll_event *ev, int fd) { ev->data.fd = fd; }
+/* `%.17g`, as Redis 7.0 prints doubles in replies; Swift cannot call variadic snprintf. */
+static inline int csystem_format_double17g(char *buf, int size, double d) { return snprintf(buf, (size_t)size, "%.17g", d); }
 #endif

@@ -97,6 +97,17 @@ public enum CommandError: Error, Equatable {
     case numkeysNotPositive
     case numkeysTooMany
     case limitNegative
+    // Sorted sets and SORT.
+    case zaddXXAndNX
+    case zaddGTLTAndNX
+    case zaddIncrSinglePair
+    case scoreIsNaN
+    case zrangeLimitNeedsByscoreOrBylex
+    case zrangeWithscoresWithBylex
+    case weightNotFloat
+    /// `ERR at least 1 input key is needed for '<command>' command`.
+    case needsInputKey(command: String)
+    case sortScoreNotDouble
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -209,6 +220,16 @@ public enum CommandError: Error, Equatable {
         case .numkeysNotPositive: return "ERR numkeys should be greater than 0"
         case .numkeysTooMany: return "ERR Number of keys can't be greater than number of args"
         case .limitNegative: return "ERR LIMIT can't be negative"
+        case .zaddXXAndNX: return "ERR XX and NX options at the same time are not compatible"
+        case .zaddGTLTAndNX: return "ERR GT, LT, and/or NX options at the same time are not compatible"
+        case .zaddIncrSinglePair: return "ERR INCR option supports a single increment-element pair"
+        case .scoreIsNaN: return "ERR resulting score is not a number (NaN)"
+        case .zrangeLimitNeedsByscoreOrBylex:
+            return "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+        case .zrangeWithscoresWithBylex: return "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
+        case .weightNotFloat: return "ERR weight value is not a float"
+        case .needsInputKey(let command): return "ERR at least 1 input key is needed for '\(command)' command"
+        case .sortScoreNotDouble: return "ERR One or more scores can't be converted into double"
         case .custom(let s): return s
         }
     }

@@ -218,7 +218,8 @@ public final class CommandSpec: @unchecked Sendable {
     public let explicitKeySpecs: [CommandKeySpec]?
     /// Command tips (`nondeterministic_output`, `request_policy:all_shards`...).
     public let tips: [String]
-    /// ACL categories beyond those implied by flags and group (`dangerous`, `keyspace`...), without `@`.
+    /// ACL categories beyond those implied by flags and group (`dangerous`, `keyspace`...), without `@`;
+    /// `-name` removes one the group implies.
     public let extraACLCategories: [String]
 
     public init(_ name: String, arity: Int, flags: CommandFlags = [], keys: KeySpec = .none, keyFinder: KeyFinder? = nil,
@@ -294,6 +295,8 @@ public final class CommandSpec: @unchecked Sendable {
         if flags.contains(.fast) { cats.insert("fast") }
         if flags.contains(.blocking) { cats.insert("blocking") }
         if !cats.contains("fast") { cats.insert("slow") }
+        // `-name` drops a category the group would imply (SORT is generic yet not @keyspace).
+        for a in extraACLCategories where a.hasPrefix("-") { cats.remove(String(a.dropFirst())) }
         return Self.aclCategoryOrder.filter { cats.contains($0) }.map { "@" + $0 }
     }
 

@@ -14,6 +14,8 @@ public enum CoreCommands {
             PersistenceCommands.all,
             TransactionCommands.all,
             PubSubCommands.all,
+            SortedSetCommands.all,
+            SortCommands.all,
         ]
     }
 }
