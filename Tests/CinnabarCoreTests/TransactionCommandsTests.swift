@@ -88,6 +88,7 @@ final class TransactionCommandsTests: XCTestCase {
         h.server.admissionChecks.append { c, cmd in
             cmd.name == "exec" && c.queuedFlags.contains(.denyoom) ? .outOfMemory : nil
         }
+        h.server.setAdmissionAlert(.always, true)
         XCTAssertEqual(h.run("MULTI"), R.ok)
         XCTAssertEqual(h.run("GET", "x"), queued)
         XCTAssertEqual(h.run("PING"), queued)

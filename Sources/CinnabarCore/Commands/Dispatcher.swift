@@ -73,10 +73,12 @@ extension Server {
                 return
             }
         }
-        for check in admissionChecks {
-            if let error = check(c, cmd) {
-                reject(c, cmd, error)
-                return
+        if c.context.config.maxmemory > 0 || admissionAlerts.load(ordering: .relaxed) != 0 {
+            for check in admissionChecks {
+                if let error = check(c, cmd) {
+                    reject(c, cmd, error)
+                    return
+                }
             }
         }
         if mustPostpone(c, cmd) {
@@ -166,19 +168,23 @@ extension Server {
                 return
             }
         }
+        let start = Sys.monotonicNanos()
         // Commands nested in EXEC or a script share the outer command's clock, as in Redis.
-        if !c.flags.contains(.script) && !c.holdsAllShards { c.now = Sys.unixMillis() }
+        if !c.flags.contains(.script) && !c.holdsAllShards { c.now = ctx.unixMillis(atMonotonic: start) }
         c.clearRedactions()
         let prevDirty = c.changes
         ctx.callDepth += 1
         defer { ctx.callDepth -= 1 }
-        let start = Sys.monotonicNanos()
         c.currentCommand = cmd
         c.commandFailed = false
         c.propagateAs = nil
         cmd.handler!(c)
         let blockedNow = c.flags.contains(.blocked)
-        for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }
+        // Hooks see commands that changed data, and top-level commands whose
+        // nested commands (EXEC, scripts) left effects to log.
+        if c.changes != prevDirty || (ctx.callDepth == 1 && !ctx.nestedPropagation.isEmpty) {
+            for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }
+        }
         // Clients blocked on keys this command readied are served while its
         // locks are held; after EXEC or a script, not after each nested command.
         var readyLeft = false

@@ -83,12 +83,53 @@ public final class Keyspace: @unchecked Sendable {
     /// Clients blocked on keys, by shard (guarded by the shard locks).
     public let waiters: KeyWaiters
 
+    /// Every (shard, database) dictionary and every shard mutex in flat
+    /// tables, so the per-command path reaches them without reference
+    /// counting. The shards keep the objects alive; `swapDatabases` keeps
+    /// the dictionary table in step.
+    private struct DictSlot { var dict: Unmanaged<Dict> }
+    private let dictSlots: UnsafeMutablePointer<DictSlot>
+    private let mutexes: UnsafeMutablePointer<UnsafeMutablePointer<pthread_mutex_t>>
+
     public init(shardCount: Int, databases: Int) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
         shards = (0..<shardCount).map { Shard(index: $0, databases: databases) }
         shift = UInt64(64 - shardCount.trailingZeroBitCount)
         databaseCount = databases
         waiters = KeyWaiters(shardCount: shardCount)
+        accessRef = .passUnretained(access)
+        dictSlots = .allocate(capacity: shardCount * databases)
+        mutexes = .allocate(capacity: shardCount)
+        for s in shards {
+            mutexes[s.index] = s.lock.mutex
+            for d in 0..<databases { (dictSlots + s.index * databases + d).initialize(to: DictSlot(dict: .passUnretained(s.dbs[d]))) }
+        }
+    }
+
+    deinit {
+        dictSlots.deallocate()
+        mutexes.deallocate()
+    }
+
+    /// Database `db`'s dictionary in shard `shard` (caller holds the shard's lock).
+    @inline(__always)
+    public func dict(shard: Int, db: Int) -> Dict {
+        dictSlots[shard &* databaseCount &+ db].dict.takeUnretainedValue()
+    }
+
+    /// Runs `body` on database `db`'s dictionary in shard `shard` without
+    /// reference counting (the per-command lookup path).
+    @inline(__always)
+    public func withDict<R>(shard: Int, db: Int, _ body: (Dict) throws -> R) rethrows -> R {
+        try dictSlots[shard &* databaseCount &+ db].dict._withUnsafeGuaranteedRef(body)
+    }
+
+    private let accessRef: Unmanaged<AccessPolicy>
+
+    /// Records an access to `e` under the keyspace's policy (no reference counting).
+    @inline(__always)
+    public func touch(_ e: Entry) {
+        accessRef._withUnsafeGuaranteedRef { $0.touch(e) }
     }
 
     /// The shard that owns keys with `hash` (high bits; buckets use the low ones).
@@ -102,7 +143,7 @@ public final class Keyspace: @unchecked Sendable {
     /// Locks shard `i`; false when a busy script holds the keyspace (reply -BUSY).
     @inline(__always)
     public func lock(_ i: Int) -> Bool {
-        if shards[i].lock.tryLock() { return true }
+        if pthread_mutex_trylock(mutexes[i]) == 0 { return true }
         return lockSlow(i)
     }
 
@@ -115,7 +156,7 @@ public final class Keyspace: @unchecked Sendable {
 
     @inline(__always)
     public func unlock(_ i: Int) {
-        shards[i].lock.unlock()
+        pthread_mutex_unlock(mutexes[i])
     }
 
     /// Locks the given shard indices (sorted ascending, no duplicates); false
@@ -182,7 +223,11 @@ public final class Keyspace: @unchecked Sendable {
 
     /// Swaps two databases in every shard (caller holds every shard).
     public func swapDatabases(_ a: Int, _ b: Int) {
-        for s in shards { s.dbs.swapAt(a, b) }
+        for s in shards {
+            s.dbs.swapAt(a, b)
+            dictSlots[s.index * databaseCount + a].dict = .passUnretained(s.dbs[a])
+            dictSlots[s.index * databaseCount + b].dict = .passUnretained(s.dbs[b])
+        }
     }
 
     /// Removes expired keys from shard `i` the way Redis's active expire cycle
@@ -230,6 +275,8 @@ public final class Keyspace: @unchecked Sendable {
 /// One database as seen by one command: key operations with lazy expiry at
 /// the command's clock. Every method requires the key's shard to be locked.
 public struct Database {
+    /// A transient view: the keyspace and observer (the server) outlive it,
+    /// so it holds them without reference counting.
     public let keyspace: Keyspace
     public let index: Int
     /// The command's clock in Unix ms (a script's start time inside scripts).
@@ -238,7 +285,7 @@ public struct Database {
 
     @inline(__always)
     public func dict(for hash: UInt64) -> Dict {
-        keyspace.shards[keyspace.shardIndex(hash)].dbs[index]
+        keyspace.dict(shard: keyspace.shardIndex(hash), db: index)
     }
 
     // MARK: lookup
@@ -246,25 +293,29 @@ public struct Database {
     /// The live entry for `key`; an expired one is deleted on the way.
     @inline(__always)
     public func lookup(_ key: Key) -> Entry? {
-        let d = dict(for: key.hash)
-        guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
-        if e.isExpired(at: now) {
-            expireNow(d, key)
-            return nil
+        let ks = keyspace
+        let found = ks.withDict(shard: ks.shardIndex(key.hash), db: index) { d -> Entry? in
+            guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
+            if e.isExpired(at: now) {
+                expireNow(d, key)
+                return nil
+            }
+            return e
         }
-        keyspace.access.touch(e)
-        return e
+        if let e = found { ks.touch(e) }
+        return found
     }
 
     /// Like `lookup` but leaves the access clock alone (OBJECT, TYPE with no-touch, TTL).
     public func peek(_ key: Key) -> Entry? {
-        let d = dict(for: key.hash)
-        guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
-        if e.isExpired(at: now) {
-            expireNow(d, key)
-            return nil
+        keyspace.withDict(shard: keyspace.shardIndex(key.hash), db: index) { d -> Entry? in
+            guard let e = d.find(key.bytes, hash: key.hash) else { return nil }
+            if e.isExpired(at: now) {
+                expireNow(d, key)
+                return nil
+            }
+            return e
         }
-        return e
     }
 
     private func expireNow(_ d: Dict, _ key: Key) {

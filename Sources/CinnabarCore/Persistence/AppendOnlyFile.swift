@@ -64,8 +64,8 @@ struct AOFManifest {
 /// transactions log their effects wrapped in MULTI/EXEC so replay applies
 /// them whole.
 public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
-    public unowned let server: Server
-    unowned let persistence: Persistence
+    public unowned(unsafe) let server: Server
+    unowned(unsafe) let persistence: Persistence
 
     private let bufferLock = Lock()
     private var buffer: [UInt8] = []
@@ -83,7 +83,9 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
 
     /// True while writes are being logged.
     public let enabled = Atomic<Bool>(false)
-    private var lastWriteError: String?
+    private var lastWriteError: String? {
+        didSet { server.setAdmissionAlert(.aofWriteError, lastWriteError != nil) }
+    }
     private var rewriteInProgress = false
     private var rewriteScheduled = false
     private var rewriteStart: Int64 = 0
@@ -96,24 +98,30 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
         self.server = server
         self.persistence = persistence
         server.extensions.append(self)
-        server.afterExecuteHooks.append { [unowned self] c, _, before in self.propagate(c, changesBefore: before) }
-        server.expiryHooks.append { [unowned self] db, key in
+        // Per-command hooks reach self without retaining it: the fsync thread's
+        // weak reference gives this object a side table, which makes every
+        // retain take the slow path.
+        let me = Unmanaged.passUnretained(self)
+        server.afterExecuteHooks.append { c, _, before in
+            me._withUnsafeGuaranteedRef { $0.propagate(c, changesBefore: before) }
+        }
+        server.expiryHooks.append { [unowned(unsafe) self] db, key in
             if self.enabled.load(ordering: .relaxed) { self.append(db: db, [Array("DEL".utf8), Array(key)]) }
         }
-        server.propagator = { [unowned self] db, args in
+        server.propagator = { [unowned(unsafe) self] db, args in
             if self.enabled.load(ordering: .relaxed) { self.append(db: db, args) }
         }
-        server.beforeReplyHooks.append { [unowned self] ctx in self.beforeReplies(ctx) }
-        server.cronHooks.append { [unowned self] ctx in if ctx.loop.index == 0 { self.cron(ctx) } }
-        server.admissionChecks.append { [unowned self] _, cmd in
+        server.beforeReplyHooks.append { ctx in me._withUnsafeGuaranteedRef { $0.beforeReplies(ctx) } }
+        server.cronHooks.append { [unowned(unsafe) self] ctx in if ctx.loop.index == 0 { self.cron(ctx) } }
+        server.admissionChecks.append { [unowned(unsafe) self] _, cmd in
             guard cmd.flags.contains(.write) || cmd.flags.contains(.denyoom),
                   let err = self.fileLock.withLock({ self.lastWriteError }) else { return nil }
             return .custom("MISCONF Errors writing to the AOF file: \(err)")
         }
-        server.configAppliers["appendonly"] = { [unowned self] _, cfg in
+        server.configAppliers["appendonly"] = { [unowned(unsafe) self] _, cfg in
             cfg.appendonly ? self.turnOn() : self.turnOff()
         }
-        persistence.shutdownHooks.append { [unowned self] in
+        persistence.shutdownHooks.append { [unowned(unsafe) self] in
             self.flush(sync: true)
             return true
         }

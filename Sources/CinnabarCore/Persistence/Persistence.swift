@@ -19,7 +19,7 @@ public protocol FunctionPersistence: AnyObject {
 /// point-in-time copy while the server keeps serving), save points, saving
 /// on shutdown, and loading at start-up while clients get -LOADING.
 public final class Persistence: ServerExtension, @unchecked Sendable {
-    public unowned let server: Server
+    public unowned(unsafe) let server: Server
     /// Installed by the scripting module so snapshots carry the function libraries.
     public weak var functions: FunctionPersistence?
     /// The append-only file (installed by the assembly).
@@ -28,7 +28,9 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     private let lock = Lock()
     /// Unix ms of the last successful save (or of start-up).
     public private(set) var lastSave: Int64
-    private var lastBgsaveOK = true
+    private var lastBgsaveOK = true {
+        didSet { server.setAdmissionAlert(.bgsaveFailed, !lastBgsaveOK) }
+    }
     private var lastBgsaveTry: Int64 = 0
     private var lastBgsaveSeconds = -1
     private var saves = 0
@@ -48,9 +50,9 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
         lastSave = Sys.unixMillis()
         _ = CRC64.table  // initialise lazily-built tables before any fork
         server.extensions.append(self)
-        server.shutdownHandler = { [unowned self] save in self.shutdownSave(save) }
-        server.cronHooks.append { [unowned self] ctx in if ctx.loop.index == 0 { self.cron() } }
-        server.admissionChecks.append { [unowned self] c, cmd in self.admission(c, cmd) }
+        server.shutdownHandler = { [unowned(unsafe) self] save in self.shutdownSave(save) }
+        server.cronHooks.append { [unowned(unsafe) self] ctx in if ctx.loop.index == 0 { self.cron() } }
+        server.admissionChecks.append { [unowned(unsafe) self] c, cmd in self.admission(c, cmd) }
     }
 
     public var rdbPath: String {
@@ -314,6 +316,7 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     public func loadInBackground(_ load: @escaping () -> RDBError?) {
         if loading.load(ordering: .acquiring) { return }
         loading.store(true, ordering: .releasing)
+        server.setAdmissionAlert(.loading, true)
         Threads.spawn(name: "cinnabar-load", stackSize: 64 << 20) { [self] in
             if let error = load() {
                 self.server.log.log(.warning, error.message)
@@ -323,6 +326,7 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
             self.lock.withLock { self.lastSave = Sys.unixMillis() }
             self.server.dirty.store(0, ordering: .relaxed)
             self.loading.store(false, ordering: .releasing)
+            self.server.setAdmissionAlert(.loading, false)
         }
     }
 

@@ -232,7 +232,7 @@ extension Server {
 
     /// Installs the hooks blocking relies on (called once by `init`).
     func installBlockingHooks() {
-        clientCloseHooks.append { [unowned self] c in
+        clientCloseHooks.append { [unowned(unsafe) self] c in
             guard c.flags.contains(.blocked), let w = keyspace.waiters.waiter(ofClient: c.id), w.client === c else { return }
             // When the claim fails a serve or an unblock is on its way, and cleans up.
             guard w.claim(.cancelled) else { return }
@@ -243,7 +243,7 @@ extension Server {
             keyspace.waiters.untrack(w)
             releaseQueues(w, w.keys)
         }
-        swapDatabaseHooks.append { [unowned self] a, b in signalSwappedKeys(a, b) }
+        swapDatabaseHooks.append { [unowned(unsafe) self] a, b in signalSwappedKeys(a, b) }
     }
 
     /// SWAPDB: keys that now exist under waited-on names of either database

@@ -79,8 +79,11 @@ public final class OwnedCommand {
 /// thread; other threads reach it only through `context.loop.execute`.
 public final class Client: EventHandler {
     public let id: Int64
-    public unowned let server: Server
+    /// The server outlives its clients; unowned(unsafe) keeps reference
+    /// counting off every command's path.
+    public let server: Server
     /// The loop currently running this client (fixed for network clients).
+    /// Loop contexts live as long as the server (held by `Server.contexts`).
     public var context: LoopContext!
     public let fd: Int32
     public let peerAddress: String
@@ -114,7 +117,8 @@ public final class Client: EventHandler {
     /// Id of the last command run (CLIENT LIST `cmd=`), -1 before any.
     public var lastCommandID = -1
     /// The command being executed.
-    public internal(set) var currentCommand: CommandSpec?
+    /// (Command specs live as long as the server: no reference counting.)
+    public internal(set) unowned(unsafe) var currentCommand: CommandSpec?
     /// Unix ms clock of the command being executed (a script's start time inside scripts).
     public var now: Int64 = 0
     /// Set when the current command replied with an error.

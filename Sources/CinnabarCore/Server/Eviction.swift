@@ -7,7 +7,7 @@ import Synchronization
 /// keys at a time as Redis does); commands that may grow memory are refused
 /// with -OOM when nothing more can be evicted (always under `noeviction`).
 public final class Evictor: @unchecked Sendable {
-    unowned let server: Server
+    unowned(unsafe) let server: Server
     private let sampledUsed = Atomic<Int>(0)
     private let sampledAt = Atomic<Int64>(0)
     /// Keys evicted since start-up (INFO stats `evicted_keys`).

@@ -91,7 +91,7 @@ public final class PubSub: @unchecked Sendable {
     /// audience (keyspace events, mostly) return without locking.
     private let globalCount = Atomic<Int>(0)
     private let shardCount = Atomic<Int>(0)
-    private unowned let server: Server
+    private unowned(unsafe) let server: Server
 
     init(server: Server) {
         self.server = server
@@ -100,13 +100,13 @@ public final class PubSub: @unchecked Sendable {
     /// Routes keyspace notifications here and releases a closing or reset
     /// client's subscriptions.
     func install() {
-        server.keyspaceEventSink = { [unowned self] channel, message in
+        server.keyspaceEventSink = { [unowned(unsafe) self] channel, message in
             _ = self.publish(channel: channel, message: message, sharded: false, from: self.server.currentContext)
         }
-        server.clientCloseHooks.append { [unowned self] c in
+        server.clientCloseHooks.append { [unowned(unsafe) self] c in
             self.unsubscribeAll(c, notify: false)
         }
-        server.clientResetHooks.append { [unowned self] c in
+        server.clientResetHooks.append { [unowned(unsafe) self] c in
             self.unsubscribeAll(c, notify: false)
         }
     }
@@ -341,7 +341,7 @@ public final class PubSub: @unchecked Sendable {
             }
         } else if !s.drainQueued {
             s.drainQueued = true
-            s.context.loop.execute { [unowned self] in self.drain(s) }
+            s.context.loop.execute { [unowned(unsafe) self] in self.drain(s) }
         }
     }
 

@@ -30,6 +30,20 @@ extension ServerExtension {
 
 /// The server: configuration, keyspace, command table, event loops and the
 /// state shared between them.
+/// Conditions under which commands may be refused before they run.
+public struct AdmissionAlert: OptionSet, Sendable {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    /// The data set is loading (-LOADING).
+    public static let loading = AdmissionAlert(rawValue: 1)
+    /// The last background save failed (-MISCONF with stop-writes-on-bgsave-error).
+    public static let bgsaveFailed = AdmissionAlert(rawValue: 2)
+    /// Writing the append-only file failed (-MISCONF).
+    public static let aofWriteError = AdmissionAlert(rawValue: 4)
+    /// A check that applies whatever the state (raised by whoever installs one).
+    public static let always = AdmissionAlert(rawValue: 8)
+}
+
 public final class Server: KeyspaceObserver, @unchecked Sendable {
     public let config: ConfigStore
     public let keyspace: Keyspace
@@ -101,7 +115,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         watches.install()
         pubsub = PubSub(server: self)
         pubsub.install()
-        admissionChecks.append { [unowned self] c, cmd in self.evictor.check(c, cmd) }
+        admissionChecks.append { [unowned(unsafe) self] c, cmd in self.evictor.check(c, cmd) }
         cronHooks.append { ctx in Client.checkOutputLimits(ctx) }
         installBlockingHooks()
     }
@@ -222,7 +236,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Replaces the accepting sockets; registration happens on loop 0, which owns them.
     private func install(_ fds: [Int32]) {
         listeners = fds
-        contexts[0].loop.execute { [unowned self] in
+        contexts[0].loop.execute { [unowned(unsafe) self] in
             self.acceptors = fds.map { Acceptor(fd: $0, server: self) }
             for a in self.acceptors { try? self.contexts[0].loop.register(a.fd, a) }
         }
@@ -507,8 +521,23 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Run by RESET and HELLO-less connection resets (discard MULTI, unsubscribe...).
     public var clientResetHooks: [(Client) -> Void] = []
 
-    /// Last checks before a command runs (loading, OOM, MISCONF); the first error found is replied.
+    /// Last checks before a command runs (loading, OOM, MISCONF); the first
+    /// error found is replied. They run only while `maxmemory` is set or an
+    /// admission alert is raised, so a check that depends on any other state
+    /// must raise an alert while that state lasts.
     public var admissionChecks: [(Client, CommandSpec) -> CommandError?] = []
+
+    /// States that make `admissionChecks` worth running (bits of `AdmissionAlert`).
+    public let admissionAlerts = Atomic<Int>(0)
+
+    /// Raises or clears one admission alert.
+    public func setAdmissionAlert(_ alert: AdmissionAlert, _ on: Bool) {
+        if on {
+            admissionAlerts.bitwiseOr(alert.rawValue, ordering: .releasing)
+        } else {
+            admissionAlerts.bitwiseAnd(~alert.rawValue, ordering: .releasing)
+        }
+    }
     /// Logs a write to the append-only file when one is active (installed by
     /// persistence). Callers hold the shard lock of the key written.
     public var propagator: ((Int, [[UInt8]]) -> Void)?
@@ -525,7 +554,9 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// Snapshots and loading (installed by the assembly).
     public var persistence: Persistence?
     /// Run after a handler, while its shards are still locked, with the
-    /// client's `changes` from before it ran (propagation to the AOF, serving blocked clients).
+    /// client's `changes` from before it ran (propagation to the AOF): only
+    /// for commands that changed data, and for top-level commands whose nested
+    /// commands left effects in `LoopContext.nestedPropagation`.
     public var afterExecuteHooks: [(Client, CommandSpec, Int) -> Void] = []
     /// Run after a command completed and released its shards.
     public var afterCallHooks: [(Client, CommandSpec) -> Void] = []
@@ -534,7 +565,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
 /// Accepts connections on a listening socket (registered on loop 0).
 final class Acceptor: EventHandler {
     let fd: Int32
-    unowned let server: Server
+    unowned(unsafe) let server: Server
 
     init(fd: Int32, server: Server) {
         self.fd = fd
@@ -552,7 +583,7 @@ final class Acceptor: EventHandler {
 /// Turns SIGTERM/SIGINT into a graceful shutdown.
 final class SignalHandler: EventHandler {
     let fd: Int32
-    unowned let server: Server
+    unowned(unsafe) let server: Server
 
     init(fd: Int32, server: Server) {
         self.fd = fd

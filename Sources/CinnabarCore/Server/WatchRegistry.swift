@@ -51,7 +51,7 @@ final class WatchRegistry: @unchecked Sendable {
     }
 
     private let tables: [Table]
-    private unowned let server: Server
+    private unowned(unsafe) let server: Server
 
     init(server: Server) {
         self.server = server
@@ -60,11 +60,11 @@ final class WatchRegistry: @unchecked Sendable {
 
     /// Installs the hooks that keep WATCH consistent with the keyspace.
     func install() {
-        server.watchInvalidator = { [unowned self] db, key in self.touch(db: db, key: key) }
-        server.beforeFlushHooks.append { [unowned self] db in self.flushed(db: db) }
-        server.swapDatabaseHooks.append { [unowned self] a, b in self.swapped(a, b) }
+        server.watchInvalidator = { [unowned(unsafe) self] db, key in self.touch(db: db, key: key) }
+        server.beforeFlushHooks.append { [unowned(unsafe) self] db in self.flushed(db: db) }
+        server.swapDatabaseHooks.append { [unowned(unsafe) self] a, b in self.swapped(a, b) }
         server.clientResetHooks.append { c in TransactionCommands.discardTransaction(c) }
-        server.clientCloseHooks.append { [unowned self] c in
+        server.clientCloseHooks.append { [unowned(unsafe) self] c in
             self.unwatchAll(c)
             c.multiQueue.removeAll()
         }

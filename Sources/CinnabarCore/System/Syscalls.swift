@@ -251,6 +251,14 @@ public enum Sys {
         return Int64(ts.tv_sec) * 1000 + Int64(ts.tv_nsec) / 1_000_000
     }
 
+    /// Wall-clock nanoseconds since the Unix epoch.
+    @inline(__always)
+    public static func unixNanos() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
     /// Wall-clock microseconds since the Unix epoch.
     @inline(__always)
     public static func unixMicros() -> Int64 {
