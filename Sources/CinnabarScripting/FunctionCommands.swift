@@ -7,13 +7,13 @@ public enum FunctionCommands {
         let fcallRoFlags: CommandFlags = [.noscript, .skipMonitor, .noMandatoryKeys, .stale, .readonly]
         return [
             CommandSpec("fcall", arity: -3, flags: fcallFlags, keys: .range(first: 0, last: 0, step: 0),
-                        keyFinder: ScriptingCommands.lockEverything, group: .scripting, since: "7.0.0",
+                        keyFinder: ScriptingCommands.locksTakenByScript, group: .scripting, since: "7.0.0",
                         complexity: "Depends on the function that is executed.",
-                        summary: "Invokes a function.", keySpecs: ScriptingCommands.numkeysSpec(readOnly: false, withNotes: true), handler: { fcall($0, box.engine, readOnly: false) }),
+                        summary: "Invokes a function.", keySpecs: ScriptingCommands.numkeysSpec(readOnly: false, withNotes: true), handler: { c in box.run { fcall(c, $0, readOnly: false) } }),
             CommandSpec("fcall_ro", arity: -3, flags: fcallRoFlags, keys: .range(first: 0, last: 0, step: 0),
-                        keyFinder: ScriptingCommands.lockEverything, group: .scripting, since: "7.0.0",
+                        keyFinder: ScriptingCommands.locksTakenByScript, group: .scripting, since: "7.0.0",
                         complexity: "Depends on the function that is executed.",
-                        summary: "Invokes a read-only function.", keySpecs: ScriptingCommands.numkeysSpec(readOnly: true, withNotes: true), handler: { fcall($0, box.engine, readOnly: true) }),
+                        summary: "Invokes a read-only function.", keySpecs: ScriptingCommands.numkeysSpec(readOnly: true, withNotes: true), handler: { c in box.run { fcall(c, $0, readOnly: true) } }),
             CommandSpec("function", arity: -2, group: .scripting, since: "7.0.0", complexity: "Depends on subcommand.",
                         summary: "A container for function commands.", subcommands: [
                 CommandSpec("load", arity: -3, flags: [.noscript, .write, .denyoom], keys: .all, group: .scripting, since: "7.0.0",

@@ -129,13 +129,15 @@ extension ScriptRunner {
         }
         let vm = functionVM
         let L = vm.L
-        lua_settop(L, 0)
-        vm.pushRef(vm.errorHandlerRef)
-        vm.pushRef(ref)
         activeVM = vm
-        pushArray(caller, from: 3, count: numkeys)
-        pushArray(caller, from: 3 + numkeys, count: caller.argc - 3 - numkeys)
-        execute(caller, name: fn.name, kind: .function, flags: fn.flags, readOnly: readOnly, nargs: 2)
+        execute(caller, name: fn.name, kind: .function, flags: fn.flags, readOnly: readOnly, keys: 3..<(3 + numkeys)) {
+            lua_settop(L, 0)
+            vm.pushRef(vm.errorHandlerRef)
+            vm.pushRef(ref)
+            self.pushArray(caller, from: 3, count: numkeys)
+            self.pushArray(caller, from: 3 + numkeys, count: caller.argc - 3 - numkeys)
+            return 2
+        }
         activeVM = nil
     }
 

@@ -19,22 +19,23 @@ final class LuaAllocator {
 /// The allocator LuaJIT calls; refusing growth past the cap makes Lua raise
 /// "not enough memory" inside the script, which fails only that script.
 private let luaAllocate: lua_Alloc = { ud, ptr, osize, nsize in
-    let a = Unmanaged<LuaAllocator>.fromOpaque(ud!).takeUnretainedValue()
-    if nsize == 0 {
-        if ptr != nil {
-            a.used -= osize
-            free(ptr)
+    Unmanaged<LuaAllocator>.fromOpaque(ud!)._withUnsafeGuaranteedRef { a in
+        if nsize == 0 {
+            if ptr != nil {
+                a.used -= osize
+                free(ptr)
+            }
+            return nil
         }
-        return nil
+        let old = ptr == nil ? 0 : osize
+        if nsize > old && a.used + (nsize - old) > a.limit {
+            a.refused = true
+            return nil
+        }
+        guard let p = realloc(ptr, nsize) else { return nil }
+        a.used += nsize - old
+        return p
     }
-    let old = ptr == nil ? 0 : osize
-    if nsize > old && a.used + (nsize - old) > a.limit {
-        a.refused = true
-        return nil
-    }
-    guard let p = realloc(ptr, nsize) else { return nil }
-    a.used += nsize - old
-    return p
 }
 
 /// One LuaJIT state with Redis's sandbox. All `lua_*` calls of the server

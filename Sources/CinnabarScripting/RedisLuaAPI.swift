@@ -198,7 +198,7 @@ enum RedisLuaAPI {
     /// Redis's math.random: its own generator, reseeded before every run.
     static let mathRandom: cinnabar_swift_fn = { L in
         let vm = LuaVM.of(L)
-        let r = Double(vm.context.engine.random.next() % LCG48.max) / Double(LCG48.max)
+        let r = Double(vm.context.random.next() % LCG48.max) / Double(LCG48.max)
         switch lua_gettop(L) {
         case 0:
             lua_pushnumber(L, r)
@@ -220,7 +220,7 @@ enum RedisLuaAPI {
     static let mathRandomseed: cinnabar_swift_fn = { L in
         let vm = LuaVM.of(L)
         guard let seed = LuaArgs.integer(L, 1) else { return -1 }
-        vm.context.engine.random.seed(Int32(truncatingIfNeeded: seed))
+        vm.context.random.seed(Int32(truncatingIfNeeded: seed))
         return 0
     }
 }

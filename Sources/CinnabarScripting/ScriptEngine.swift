@@ -14,10 +14,12 @@ struct CachedScript {
 /// runner (Lua state + script client) per event-loop thread, and the
 /// bookkeeping that makes long scripts visible (-BUSY) and killable.
 ///
-/// Atomicity: a script runs while its caller holds every keyspace shard, so
-/// no other command touches data until it returns. Only one script runs at a
-/// time server-wide; the state pool exists so each loop thread runs scripts
-/// on its own state without handing work across threads.
+/// Atomicity: a script first runs holding only the shards of its declared
+/// keys, taking others as it needs them if they are free; when one is busy
+/// its writes are undone and it runs again holding every shard (see
+/// `ScriptLockSet`). Either way no other command touches what it can see
+/// until it returns, and scripts on different shards run in parallel, each
+/// loop thread on its own Lua states.
 public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecked Sendable {
     /// The server owns the engine (no reference counting on this hot path).
     public unowned(unsafe) let server: Server
@@ -30,24 +32,34 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     private let generation = Atomic<Int>(0)
     private var runners: [ScriptRunner?]
     private let runnersLock = Lock()
-    /// math.random's generator (used only by the running script).
-    var random = LCG48()
     /// Loaded function libraries.
     public let functions = FunctionRegistry()
 
-    // The run in progress (set and cleared by the running thread; read by others under `stateLock`).
+    /// A script running on some loop thread.
+    private struct Run {
+        unowned(unsafe) let runner: ScriptRunner
+        let thread: pthread_t
+        let kind: ScriptKind
+        let start: Int64
+        var interruptSent = false
+        var name: String { runner.scriptName }
+    }
+    // Runs in progress, one slot per runner (set and cleared by their
+    // threads; read by others under `stateLock`).
     private let stateLock = Lock()
-    private var current: (runner: ScriptRunner, thread: pthread_t, kind: ScriptKind, name: String, start: Int64)?
-    private let wrote = Atomic<Bool>(false)
-    private let kill = Atomic<Bool>(false)
-    private var interruptSent = false
+    private var slots: [Run?]
+    private var runs: [Run] { slots.compactMap { $0 } }
     private var watchdogStarted = false
+    /// Commands a script holding only some shards runs only once it holds them all.
+    let allShardCommands: Set<Int>
     private let stopping = Atomic<Bool>(false)
 
     public init(server: Server) {
         self.server = server
         jitEnabled = cinnabar_luajit_checkhook() != 0
         runners = Array(repeating: nil, count: max(1, server.config.snapshot.ioThreads) + 1)
+        slots = Array(repeating: nil, count: runners.count)
+        allShardCommands = Set(["move", "copy", "info"].compactMap { server.commands.lookup($0)?.id })
         cinnabar_install_interrupts(ScriptEngine.hook)
         server.admissionChecks.append { [unowned(unsafe) self] c, cmd in self.admit(c, cmd) }
     }
@@ -144,7 +156,7 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     func runner(for c: Client) -> ScriptRunner {
         let idx = min(c.context.loop.index, runners.count - 1)
         if let r = runners[idx] { return r }
-        let r = ScriptRunner(engine: self, context: c.context)
+        let r = ScriptRunner(engine: self, context: c.context, slot: idx)
         runnersLock.withLock { runners[idx] = r }
         startWatchdog()
         return r
@@ -171,17 +183,16 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         cacheLock.withLock { scripts[key] != nil }
     }
 
-    /// SCRIPT FLUSH: forgets every script; runners drop their compiled copies on next use.
-    /// SCRIPT FLUSH: forgets every script and closes every EVAL state, as
-    /// Redis resets its Lua VM. The caller holds every shard, so no script
-    /// runs or compiles meanwhile.
-    func flush() {
+    /// SCRIPT FLUSH: forgets every script and closes the EVAL states, as
+    /// Redis resets its Lua VM: `runner`'s at once, every other loop's before
+    /// it runs its next script (a state is only ever touched by its own thread).
+    func flush(runner: ScriptRunner) {
         cacheLock.withLock {
             scripts.removeAll()
             scriptBytes = 0
         }
         generation.wrappingAdd(1, ordering: .releasing)
-        runnersLock.withLock { for r in runners { r?.dropEvalVM() } }
+        runner.syncWithCache()
     }
 
     /// Runs `body` holding the lock that guards runners' states against INFO and SCRIPT FLUSH.
@@ -218,66 +229,82 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
 
     // MARK: the run in progress
 
-    /// Marks a run as started (called on the running thread, with every shard held).
+    /// Marks a run as started (called on the running thread).
     func begin(_ r: ScriptRunner, kind: ScriptKind) {
         let now = Sys.unixMillis()
         let ks = server.keyspace
         ks.busyThresholdMs.store(Int64(r.caller?.context.config.busyReplyThreshold ?? 5000), ordering: .relaxed)
+        r.wrote.store(false, ordering: .relaxed)
+        r.kill.store(false, ordering: .relaxed)
         stateLock.withLock {
-            current = (r, pthread_self(), kind, r.scriptName, now)
-            interruptSent = false
+            slots[r.slot] = Run(runner: r, thread: pthread_self(), kind: kind, start: now)
+            publishOldest()
         }
-        wrote.store(false, ordering: .relaxed)
-        kill.store(false, ordering: .relaxed)
-        ks.exclusiveKind.store(kind.rawValue, ordering: .relaxed)
-        ks.exclusiveSince.store(now, ordering: .releasing)
     }
 
-    /// Marks the run as finished.
+    /// Marks `r`'s run as finished.
     func end(_ r: ScriptRunner) {
+        stateLock.withLock {
+            slots[r.slot] = nil
+            publishOldest()
+        }
+        r.kill.store(false, ordering: .relaxed)
+    }
+
+    /// Tells every thread (through the keyspace) when the oldest run started
+    /// and what it is, or that none runs. Called under `stateLock`.
+    private func publishOldest() {
         let ks = server.keyspace
-        ks.exclusiveSince.store(0, ordering: .releasing)
-        ks.busy.store(0, ordering: .releasing)
-        stateLock.withLock { current = nil }
-        kill.store(false, ordering: .relaxed)
+        var found: Run?
+        for case let run? in slots where found == nil || run.start < found!.start { found = run }
+        guard let oldest = found else {
+            ks.exclusiveSince.store(0, ordering: .releasing)
+            ks.busy.store(0, ordering: .releasing)
+            return
+        }
+        ks.exclusiveKind.store(oldest.kind.rawValue, ordering: .relaxed)
+        ks.exclusiveSince.store(oldest.start, ordering: .releasing)
+        // Busy only while a run past the threshold remains.
+        let threshold = ks.busyThresholdMs.load(ordering: .relaxed)
+        if threshold <= 0 || Sys.unixMillis() - oldest.start < threshold {
+            ks.busy.store(0, ordering: .releasing)
+        }
     }
 
-    func markWrote() {
-        wrote.store(true, ordering: .relaxed)
-    }
-
-    /// Whether the running script has run a write command.
-    var hasWritten: Bool { wrote.load(ordering: .relaxed) }
-
-    var killRequested: Bool { kill.load(ordering: .acquiring) }
-
-    /// True once the current run has passed busy-reply-threshold.
+    /// True once the oldest run has passed busy-reply-threshold.
     var isBusy: Bool { server.keyspace.busyKind(now: Sys.unixMillis()) != 0 }
 
-    /// SCRIPT KILL / FUNCTION KILL. Returns nil on success or the error to reply with.
+    private static let unkillable = CommandError.custom("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+
+    /// SCRIPT KILL / FUNCTION KILL: stops the runs of `kind` that are past
+    /// busy-reply-threshold and have not written. Judged as Redis judges its
+    /// one script by the oldest busy run. Returns nil on success or the error.
     func requestKill(_ kind: ScriptKind) -> CommandError? {
         stateLock.lock()
         defer { stateLock.unlock() }
-        guard let cur = current, server.keyspace.busyKind(now: Sys.unixMillis()) != 0 else {
+        let now = Sys.unixMillis()
+        guard server.keyspace.busyKind(now: now) != 0 else {
             return .custom("NOTBUSY No scripts in execution right now.")
         }
-        if wrote.load(ordering: .relaxed) {
-            return .custom("UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.")
+        let threshold = server.keyspace.busyThresholdMs.load(ordering: .relaxed)
+        let busyRuns = runs.filter { now - $0.start >= threshold }.sorted { $0.start < $1.start }
+        guard let first = busyRuns.first else { return .custom("NOTBUSY No scripts in execution right now.") }
+        if first.runner.wrote.load(ordering: .relaxed) { return Self.unkillable }
+        if first.kind != kind { return first.kind == .function ? .busyFunction : .busyScript }
+        for run in busyRuns where run.kind == kind && !run.runner.wrote.load(ordering: .relaxed) {
+            run.runner.kill.store(true, ordering: .releasing)
+            _ = cinnabar_interrupt_thread(run.thread)
         }
-        if cur.kind != kind {
-            return cur.kind == .function ? .busyFunction : .busyScript
-        }
-        kill.store(true, ordering: .releasing)
-        _ = cinnabar_interrupt_thread(cur.thread)
         return nil
     }
 
     /// Stops whatever runs, writes or not (SHUTDOWN NOSAVE while busy).
     public func forceKill() {
         stateLock.withLock {
-            guard let cur = current else { return }
-            kill.store(true, ordering: .releasing)
-            _ = cinnabar_interrupt_thread(cur.thread)
+            for run in runs {
+                run.runner.kill.store(true, ordering: .releasing)
+                _ = cinnabar_interrupt_thread(run.thread)
+            }
         }
     }
 
@@ -376,20 +403,20 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
 
     /// A runner for work outside the event loops (loading at start-up).
     lazy var auxiliaryRunner: ScriptRunner = {
-        let r = ScriptRunner(engine: self, context: server.contexts.first)
+        let r = ScriptRunner(engine: self, context: server.contexts.first, slot: runners.count - 1)
         runnersLock.withLock { runners[runners.count - 1] = r }
         return r
     }()
 
     /// Arguments of the command that started the running script (FUNCTION STATS).
     var runningCaller: [[UInt8]]? {
-        stateLock.withLock { current.flatMap { $0.runner.caller?.arguments } }
+        stateLock.withLock { runs.min(by: { $0.start < $1.start }).flatMap { $0.runner.caller?.arguments } }
     }
 
-    /// Name and elapsed time of the running script (FUNCTION STATS).
+    /// Name and elapsed time of the oldest running script (FUNCTION STATS).
     func runningInfo() -> (name: String, kind: ScriptKind, elapsedMs: Int64)? {
         stateLock.withLock {
-            guard let cur = current else { return nil }
+            guard let cur = runs.min(by: { $0.start < $1.start }) else { return nil }
             return (cur.name, cur.kind, Sys.unixMillis() - cur.start)
         }
     }
@@ -412,8 +439,10 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
             return true
         }
         guard start else { return }
-        Threads.spawn(name: "cinnabar-lua-wd") { [weak self] in
-            while let self, !self.stopping.load(ordering: .acquiring) {
+        // A strong reference until shutdown: a weak one would give the engine
+        // a side table and slow down every retain of it on the command path.
+        Threads.spawn(name: "cinnabar-lua-wd") { [self] in
+            while !self.stopping.load(ordering: .acquiring) {
                 usleep(20_000)
                 self.watchdogTick()
             }
@@ -423,13 +452,15 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     private func watchdogTick() {
         let now = Sys.unixMillis()
         stateLock.withLock {
-            guard let cur = current, !interruptSent else { return }
             let threshold = server.keyspace.busyThresholdMs.load(ordering: .relaxed)
-            guard threshold > 0, now - cur.start >= threshold else { return }
-            interruptSent = true
-            server.keyspace.busy.store(cur.kind.rawValue, ordering: .releasing)
-            server.log.log(.warning, "Slow script detected: still in execution after \(now - cur.start) milliseconds. You can try killing the script using the \(cur.kind.killCommand) command. Script name is: \(cur.name).")
-            _ = cinnabar_interrupt_thread(cur.thread)
+            guard threshold > 0 else { return }
+            for i in slots.indices {
+                guard let cur = slots[i], !cur.interruptSent, now - cur.start >= threshold else { continue }
+                slots[i]!.interruptSent = true
+                server.keyspace.busy.store(cur.kind.rawValue, ordering: .releasing)
+                server.log.log(.warning, "Slow script detected: still in execution after \(now - cur.start) milliseconds. You can try killing the script using the \(cur.kind.killCommand) command. Script name is: \(cur.name).")
+                _ = cinnabar_interrupt_thread(cur.thread)
+            }
         }
     }
 }

@@ -1,6 +1,7 @@
 import CinnabarCore
 import CinnabarLua
 import Glibc
+import Synchronization
 
 /// A SHA-1 as 20 raw bytes: a cheap dictionary key for the script cache.
 struct ShaKey: Hashable {
@@ -115,17 +116,34 @@ final class ScriptRunner {
     var calls = 0
     /// Memory was over maxmemory when the run started (Redis's pre-command OOM state).
     var outOfMemoryAtStart = false
+    /// The run has executed a write command (SCRIPT KILL then refuses).
+    let wrote = Atomic<Bool>(false)
+    /// SCRIPT KILL / FUNCTION KILL / SHUTDOWN NOSAVE asked this run to stop.
+    let kill = Atomic<Bool>(false)
+    /// The run met a busy shard and is being abandoned, to be repeated holding every shard.
+    var abandoning = false
+    /// math.random's generator (this thread's scripts only).
+    var random = LCG48()
+    /// The shards the running script holds when it does not hold them all.
+    let lockSet: ScriptLockSet
+    /// Scripts (by name) that recently had to be repeated holding every shard:
+    /// their next calls take every shard from the start.
+    private var serialPenalty: [String: Int] = [:]
 
     // Argument scratch for redis.call (reused).
     private var argPtrs = UnsafeMutablePointer<UnsafePointer<UInt8>>.allocate(capacity: 64)
     private var argLens = UnsafeMutablePointer<Int>.allocate(capacity: 64)
     private var argCapacity = 64
 
-    init(engine: ScriptEngine, context: LoopContext?) {
+    /// This runner's place in the engine's table of runs.
+    let slot: Int
+
+    init(engine: ScriptEngine, context: LoopContext?, slot: Int) {
         self.engine = engine
+        self.slot = slot
         client = engine.server.makeFakeClient(context: context)
         client.flags.insert(.script)
-        client.holdsAllShards = true
+        lockSet = ScriptLockSet(keyspace: engine.server.keyspace, allShardCommands: engine.allShardCommands)
     }
 
     /// The EVAL state (created when first needed, on the runner's thread).
@@ -144,8 +162,8 @@ final class ScriptRunner {
     /// Bytes held by the EVAL state (0 when it does not exist). Read under the engine's runners lock.
     var evalMemory: Int { evalVM?.memoryUsed ?? 0 }
 
-    /// Closes the EVAL state; the next script builds a fresh one. The caller
-    /// holds every shard (no script runs or compiles anywhere) and the runners lock.
+    /// Closes the EVAL state; the next script builds a fresh one. Called on
+    /// the runner's own thread, between scripts, holding the runners lock.
     func dropEvalVM() {
         evalVM = nil
         activeVM = nil
@@ -159,14 +177,12 @@ final class ScriptRunner {
 
     // MARK: the script cache
 
-    /// Drops compiled functions made stale by SCRIPT FLUSH.
+    /// After SCRIPT FLUSH (a new cache generation), closes the EVAL state so
+    /// the next script starts from a fresh one, as Redis resets its Lua VM.
     func syncWithCache() {
         let g = engine.cacheGeneration
         guard g != generation else { return }
-        if let v = evalVM {
-            for (_, c) in compiled { luaL_unref(v.L, cinnabar_registryindex(), c.ref) }
-            lua_gc(v.L, LUA_GCCOLLECT, 0)
-        }
+        if evalVM != nil { engine.withRunnersLocked { dropEvalVM() } }
         compiled.removeAll()
         generation = g
     }
@@ -200,16 +216,18 @@ final class ScriptRunner {
         let vm = self.vm
         activeVM = vm
         let L = vm.L
-        lua_settop(L, 0)
-        vm.pushRef(vm.errorHandlerRef)
-        vm.pushRef(ref)
-        vm.pushRef(vm.globalsRef)
-        pushArray(caller, from: firstKey, count: numkeys)
-        lua_setfield(L, -2, "KEYS")
-        pushArray(caller, from: firstKey + numkeys, count: caller.argc - firstKey - numkeys)
-        lua_setfield(L, -2, "ARGV")
-        lua_settop(L, -2)
-        execute(caller, name: name, kind: .eval, flags: flags, readOnly: readOnly, nargs: 0)
+        execute(caller, name: name, kind: .eval, flags: flags, readOnly: readOnly, keys: firstKey..<(firstKey + numkeys)) {
+            lua_settop(L, 0)
+            vm.pushRef(vm.errorHandlerRef)
+            vm.pushRef(ref)
+            vm.pushRef(vm.globalsRef)
+            self.pushArray(caller, from: firstKey, count: numkeys)
+            lua_setfield(L, -2, "KEYS")
+            self.pushArray(caller, from: firstKey + numkeys, count: caller.argc - firstKey - numkeys)
+            lua_setfield(L, -2, "ARGV")
+            lua_settop(L, -2)
+            return 0
+        }
     }
 
     /// Pushes caller arguments `from..<from+count` as a Lua array.
@@ -223,9 +241,30 @@ final class ScriptRunner {
         }
     }
 
-    /// Calls the function below `nargs` arguments (with the error handler
-    /// below it) and replies to `caller`.
-    func execute(_ caller: Client, name: String, kind: ScriptKind, flags: ScriptFlags, readOnly: Bool, nargs: Int32) {
+    /// Whether a run of `name` for `caller` may start holding only its
+    /// declared keys' shards (see `ScriptLockSet`) rather than every shard.
+    private func mayHoldSomeShards(_ caller: Client, _ name: String) -> Bool {
+        let server = engine.server
+        // Keyspace events and MONITOR lines cannot be taken back if the run is repeated.
+        if server.keyspace.shards.count == 1 || server.monitors.isActive || caller.context.config.notifyKeyspaceEvents != 0 {
+            return false
+        }
+        if !serialPenalty.isEmpty, let p = serialPenalty[name] {
+            serialPenalty[name] = p > 1 ? p - 1 : nil
+            return false
+        }
+        return true
+    }
+
+    /// Runs the function `prepare` pushes (error handler, function, then the
+    /// returned number of arguments) with the locks the run needs, and
+    /// replies to `caller`. Unless the caller already holds every shard
+    /// (EXEC), the run first holds only the shards of its declared keys
+    /// (`keys`, argument indices); when it needs one that is busy, its writes
+    /// are undone and it is repeated holding every shard. The locks are
+    /// released by `Server.call` once the script's effects are logged.
+    func execute(_ caller: Client, name: String, kind: ScriptKind, flags: ScriptFlags, readOnly: Bool,
+                 keys: Range<Int>, prepare: () -> Int32) {
         let vm: LuaVM = activeVM
         let L = vm.L
         self.caller = caller
@@ -245,12 +284,57 @@ final class ScriptRunner {
         vm.allocator.refused = false
         vm.allocator.limit = caller.context.config.luaMemoryLimit
 
-        engine.begin(self, kind: kind)
-        cinnabar_set_running(L)
-        let rc = cinnabar_pcall(L, nargs, 1, -(nargs + 2))
-        cinnabar_set_running(nil)
-        cinnabar_clear_hook(L)
-        engine.end(self)
+        let ctx: LoopContext = caller.context
+        var everyShard = caller.holdsAllShards || !mayHoldSomeShards(caller, name)
+        var rc: Int32 = 0
+        while true {
+            var set: ScriptLockSet?
+            if !caller.holdsAllShards {
+                let s = lockSet
+                let ks = engine.server.keyspace
+                let ok = everyShard ? s.takeAllWaiting() : s.takeDeclared(caller, keys: keys)
+                if !ok {
+                    lua_settop(L, 0)
+                    caller.fail(ks.busyKind(now: Sys.unixMillis()) == 2 ? .busyFunction : .busyScript)
+                    if let cmd = caller.currentCommand { ctx.stats.rejected[cmd.id] += 1 }
+                    self.caller = nil
+                    return
+                }
+                caller.deferredLocks = s
+                set = s
+            }
+            client.holdsAllShards = caller.holdsAllShards || set?.holdsAll == true
+            client.scriptLocks = client.holdsAllShards ? nil : set
+            let propagationMark = ctx.nestedPropagation.count
+            let changesMark = client.changes
+            abandoning = false
+            let nargs = prepare()
+            engine.begin(self, kind: kind)
+            cinnabar_set_running(L)
+            rc = cinnabar_pcall(L, nargs, 1, -(nargs + 2))
+            cinnabar_set_running(nil)
+            cinnabar_clear_hook(L)
+            engine.end(self)
+            client.scriptLocks = nil
+            guard let s = set, s.conflict else { break }
+            // A shard it needed was busy: nobody has seen what the run did, so
+            // undo it and run again holding every shard.
+            s.undo()
+            let extra = ctx.nestedPropagation.count - propagationMark
+            if extra > 0 { ctx.nestedPropagation.removeLast(extra) }
+            let undone = client.changes &- changesMark
+            if undone != 0 {
+                client.changes = changesMark
+                engine.server.markDirty(-undone)
+            }
+            caller.deferredLocks = nil
+            s.release()
+            lua_settop(L, 0)
+            if serialPenalty.count >= 1024 { serialPenalty.removeAll() }
+            serialPenalty[name] = 64
+            everyShard = true
+        }
+        abandoning = false
 
         let out = caller.reply
         if rc == 0 {
@@ -337,9 +421,19 @@ final class ScriptRunner {
             return raise ? -1 : 1
         }
         let cmd = pendingCommand!
-        if cmd.flags.contains(.write) { engine.markWrote() }
+        if cmd.flags.contains(.write) { wrote.store(true, ordering: .relaxed) }
         client.reply.resp = scriptResp
         engine.server.call(client, cmd)
+        if let locks = client.scriptLocks, locks.conflict {
+            // A shard this command needs is busy: abandon the run (even under
+            // pcall: the hook raises again at every instruction until it ends).
+            abandoning = true
+            cinnabar_set_periodic_hook(L, 1)
+            lua_settop(L, 0)
+            client.reply.reset()
+            vm.pushErrorTable(Self.abandonMessage)
+            return -1
+        }
         lua_settop(L, 0)
         let reply = client.reply.bytes(from: 0)
         var pos = 0
@@ -350,6 +444,10 @@ final class ScriptRunner {
     }
 
     private var pendingCommand: CommandSpec?
+
+    /// Raised inside a run being abandoned (never seen by clients: the run is repeated).
+    static let abandonMessage = "ERR script run abandoned to be repeated holding every shard"
+
 
     /// Redis's script-call checks; sets `pendingCommand` when the call may run.
     /// Refusals of a known command count as its rejected calls, as in Redis.
@@ -377,7 +475,7 @@ final class ScriptRunner {
         }
         // Over maxmemory when the script started: commands that may grow memory
         // are refused until the script has written (it cannot stop half way then).
-        if outOfMemoryAtStart && cmd.flags.contains(.denyoom) && !engine.hasWritten
+        if outOfMemoryAtStart && cmd.flags.contains(.denyoom) && !wrote.load(ordering: .relaxed)
             && !(flags.contains(.allowOOM) && !flags.contains(.evalCompat)) {
             return refuse(.outOfMemory)
         }
@@ -400,7 +498,12 @@ final class ScriptRunner {
             }
             return 0
         }
-        if engine.killRequested {
+        if abandoning {
+            cinnabar_set_periodic_hook(L, 1)
+            vm.pushErrorTable(Self.abandonMessage)
+            return 1
+        }
+        if kill.load(ordering: .acquiring) {
             cinnabar_set_periodic_hook(L, 1)
             vm.pushErrorTable("ERR Script killed by user with SCRIPT KILL...")
             return 1
@@ -408,7 +511,7 @@ final class ScriptRunner {
         if engine.isBusy {
             cinnabar_set_periodic_hook(L, 100_000)
             engine.pollWhileBusy(self)
-            if engine.killRequested {
+            if kill.load(ordering: .acquiring) {
                 cinnabar_set_periodic_hook(L, 1)
                 vm.pushErrorTable("ERR Script killed by user with SCRIPT KILL...")
                 return 1

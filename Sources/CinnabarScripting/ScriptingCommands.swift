@@ -2,14 +2,26 @@ import CinnabarCore
 
 /// Holds the engine for command handlers, which are built before the engine exists.
 public final class EngineBox: @unchecked Sendable {
-    public var engine: ScriptEngine!
+    public var engine: ScriptEngine! {
+        didSet { ref = engine.map { Unmanaged.passUnretained($0) } }
+    }
+    private var ref: Unmanaged<ScriptEngine>?
     public init() {}
+
+    /// Calls `body` with the engine without reference counting (EVAL and
+    /// FCALL run this per call; the server keeps the engine alive).
+    @inline(__always)
+    func run(_ body: (ScriptEngine) -> Void) {
+        ref!._withUnsafeGuaranteedRef(body)
+    }
 }
 
 /// EVAL, EVALSHA, EVAL_RO, EVALSHA_RO and SCRIPT.
 public enum ScriptingCommands {
-    /// Keys of EVAL-style commands (`numkeys` at index 2): any key may be touched, so every shard is locked.
-    static let lockEverything: KeyFinder = { _ in .everything }
+    /// Locking for EVAL-style commands: none by the dispatcher. The script
+    /// takes the shards it needs itself (`ScriptRunner.execute`) and leaves
+    /// them to `Server.call` to release after its effects are logged.
+    static let locksTakenByScript: KeyFinder = { _ in .positions([]) }
 
     /// Key specs of EVAL-style commands: `numkeys` at index 2, then the keys
     /// (what COMMAND INFO and COMMAND GETKEYS report; locking still takes every shard).
@@ -24,18 +36,18 @@ public enum ScriptingCommands {
         let evalFlags: CommandFlags = [.noscript, .skipMonitor, .mayReplicate, .noMandatoryKeys, .stale]
         let roFlags: CommandFlags = [.noscript, .skipMonitor, .noMandatoryKeys, .stale, .readonly]
         return [
-            CommandSpec("eval", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
+            CommandSpec("eval", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: locksTakenByScript,
                         group: .scripting, since: "2.6.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a server-side Lua script.", keySpecs: numkeysSpec(readOnly: false, withNotes: true), handler: { eval($0, box.engine, sha: false, readOnly: false) }),
-            CommandSpec("evalsha", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
+                        summary: "Executes a server-side Lua script.", keySpecs: numkeysSpec(readOnly: false, withNotes: true), handler: { c in box.run { eval(c, $0, sha: false, readOnly: false) } }),
+            CommandSpec("evalsha", arity: -3, flags: evalFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: locksTakenByScript,
                         group: .scripting, since: "2.6.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: false, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: false) }),
-            CommandSpec("eval_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
+                        summary: "Executes a server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: false, withNotes: false), handler: { c in box.run { eval(c, $0, sha: true, readOnly: false) } }),
+            CommandSpec("eval_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: locksTakenByScript,
                         group: .scripting, since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a read-only server-side Lua script.", keySpecs: numkeysSpec(readOnly: true, withNotes: true), handler: { eval($0, box.engine, sha: false, readOnly: true) }),
-            CommandSpec("evalsha_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: lockEverything,
+                        summary: "Executes a read-only server-side Lua script.", keySpecs: numkeysSpec(readOnly: true, withNotes: true), handler: { c in box.run { eval(c, $0, sha: false, readOnly: true) } }),
+            CommandSpec("evalsha_ro", arity: -3, flags: roFlags, keys: .range(first: 0, last: 0, step: 0), keyFinder: locksTakenByScript,
                         group: .scripting, since: "7.0.0", complexity: "Depends on the script that is executed.",
-                        summary: "Executes a read-only server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: true, withNotes: false), handler: { eval($0, box.engine, sha: true, readOnly: true) }),
+                        summary: "Executes a read-only server-side Lua script by SHA1 digest.", keySpecs: numkeysSpec(readOnly: true, withNotes: false), handler: { c in box.run { eval(c, $0, sha: true, readOnly: true) } }),
             CommandSpec("script", arity: -2, group: .scripting, since: "2.6.0", complexity: "Depends on subcommand.",
                         summary: "A container for Lua scripts management commands.", subcommands: [
                 // LOAD compiles in this loop's state and FLUSH closes every loop's
@@ -158,7 +170,7 @@ public enum ScriptingCommands {
             c.fail(.custom("ERR SCRIPT FLUSH only support SYNC|ASYNC option"))
             return
         }
-        engine.flush()
+        engine.flush(runner: engine.runner(for: c))
         c.reply.ok()
     }
 

@@ -1,4 +1,5 @@
 import CinnabarClient
+import CinnabarCore
 import Foundation
 import XCTest
 
@@ -54,6 +55,40 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTAssertEqual(try other.reply("SCRIPT", "KILL"), .simple("OK"))
         XCTAssertEqual(try pending.wait(),
                        .error("ERR Script killed by user with SCRIPT KILL... script: 653db1ceb7ef061910af88dc7ebf80737358169d, on @user_script:1."))
+    }
+
+    /// A script holds only its keys' shards: while it runs on one loop, a
+    /// client on the other loop reads a key of another shard at once, and a
+    /// key of the script's shard only after the script.
+    func testScriptsLockOnlyTheShardsTheyUse() throws {
+        let s = try TestServer(["io-threads": "2", "busy-reply-threshold": "60000"])
+        let runner = try s.connect(), other = try s.connect()
+        let ks = try XCTUnwrap(s.keyspace)
+        func shard(_ k: String) -> Int { ks.shardIndex(KeyHash.hash(Array(k.utf8))) }
+        let mine = "script-key"
+        let elsewhere = (0..<1000).map { "other:\($0)" }.first { shard($0) != shard(mine) }!
+        let sameShard = (0..<100_000).map { "same:\($0)" }.first { shard($0) == shard(mine) }!
+        try runner.call("SET", mine, "mine")
+        try other.call("SET", elsewhere, "elsewhere")
+        // Runs for 800 ms of wall time, whatever the machine's speed.
+        let script = """
+            local t0 = redis.call('time')
+            while true do
+              local t = redis.call('time')
+              if (t[1] - t0[1]) * 1000000 + (t[2] - t0[2]) > 800000 then break end
+            end
+            return redis.call('get', KEYS[1])
+            """
+        let pending = PendingReply(runner, ["EVAL", script, "1", mine])
+        usleep(150_000)
+        XCTAssertEqual(try other.reply("GET", elsewhere), .bulk(Array("elsewhere".utf8)))
+        XCTAssertThrowsError(try pending.wait(seconds: 0), "the read of another shard waited for the script")
+        // A key of the script's shard is served only once the script is done
+        // (it runs at least 800 ms from its start, so the write waits).
+        let start = Date()
+        XCTAssertEqual(try other.reply("SET", sameShard, "x"), .simple("OK"))
+        XCTAssertGreaterThan(Date().timeIntervalSince(start), 0.4, "the write to the script's shard did not wait")
+        XCTAssertEqual(try pending.wait(), .bulk(Array("mine".utf8)))
     }
 
     func testScriptBelowThresholdIsNotBusy() throws {

@@ -24,6 +24,12 @@ extern int pthread_setname_np(pthread_t, const char *);
 static inline int csystem_accept4(int fd) { return accept4(fd, 0, 0, SOCK_NONBLOCK | SOCK_CLOEXEC); }
 static inline int csystem_set_thread_name(pthread_t t, const char *name) { return pthread_setname_np(t, name); }
 static inline void csystem_epoll_set_fd(struct epoll_event *ev, int fd) { ev->data.fd = fd; }
+/* A spin-wait hint to the CPU (x86 PAUSE); a no-op elsewhere. */
+static inline void csystem_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __asm__ __volatile__("pause");
+#endif
+}
 /* `%.17g`, as Redis 7.0 prints doubles in replies; Swift cannot call variadic snprintf. */
 static inline int csystem_format_double17g(char *buf, int size, double d) { return snprintf(buf, (size_t)size, "%.17g", d); }
 #endif

@@ -137,7 +137,11 @@ extension Server {
         var single = -1
         var lockedAll = false
         var many: [Int] = []
-        if !c.holdsAllShards {
+        if !c.holdsAllShards, let sl = c.scriptLocks {
+            // A command of a script holding only some shards; when a shard it
+            // needs is busy the script stops and is repeated (ScriptLockSet).
+            guard sl.admit(c, cmd) else { return }
+        } else if !c.holdsAllShards {
             var ok = true
             if cmd.keyFinder == nil, case .range(let first, let last, _) = cmd.keys, first == last {
                 // The common single-key case: no arrays.
@@ -188,7 +192,13 @@ extension Server {
         // Clients blocked on keys this command readied are served while its
         // locks are held; after EXEC or a script, not after each nested command.
         var readyLeft = false
-        if keyspace.waiters.anyReady && ctx.callDepth == 1 && !c.holdsAllShards {
+        if let deferred = c.deferredLocks, ctx.callDepth == 1 {
+            c.deferredLocks = nil
+            if keyspace.waiters.anyReady {
+                readyLeft = serveReadyKeys(c, single: -1, all: deferred.holdsAll, many: deferred.holdsAll ? [] : deferred.heldList)
+            }
+            deferred.release()
+        } else if keyspace.waiters.anyReady && ctx.callDepth == 1 && !c.holdsAllShards {
             readyLeft = serveReadyKeys(c, single: single, all: lockedAll, many: many)
         }
         if single >= 0 { keyspace.unlock(single) }

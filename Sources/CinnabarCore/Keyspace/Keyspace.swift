@@ -148,10 +148,22 @@ public final class Keyspace: @unchecked Sendable {
     }
 
     private func lockSlow(_ i: Int) -> Bool {
+        // Holders keep a shard for microseconds: spin briefly before sleeping,
+        // which costs two context switches.
+        for _ in 0..<100 {
+            for _ in 0..<20 { csystem_cpu_relax() }
+            if pthread_mutex_trylock(mutexes[i]) == 0 { return true }
+        }
         while true {
             if busyKind(now: Sys.unixMillis()) != 0 { return false }
             if shards[i].lock.lock(timeoutNanos: 1_000_000) { return true }
         }
+    }
+
+    /// Takes shard `i` only if it is free.
+    @inline(__always)
+    public func tryLock(_ i: Int) -> Bool {
+        pthread_mutex_trylock(mutexes[i]) == 0
     }
 
     @inline(__always)

@@ -20,8 +20,10 @@ public protocol FunctionPersistence: AnyObject {
 /// on shutdown, and loading at start-up while clients get -LOADING.
 public final class Persistence: ServerExtension, @unchecked Sendable {
     public unowned(unsafe) let server: Server
-    /// Installed by the scripting module so snapshots carry the function libraries.
-    public weak var functions: FunctionPersistence?
+    /// Installed by the scripting module so snapshots carry the function
+    /// libraries. The engine lives as long as the server; not weak, because a
+    /// weak reference would slow down every retain of the engine.
+    public unowned(unsafe) var functions: FunctionPersistence?
     /// The append-only file (installed by the assembly).
     public var aof: AppendOnlyFile?
 

@@ -125,6 +125,12 @@ public final class Client: EventHandler {
     public internal(set) var commandFailed = false
     /// Set while EXEC or a script holds every shard, so nested commands skip locking.
     public var holdsAllShards = false
+    /// For the client that runs a script's commands while the script holds
+    /// only some shards: how its commands take theirs (see `ScriptLockSet`).
+    public var scriptLocks: ScriptLockSet?
+    /// Shards a command took for longer than its handler (a script's), which
+    /// `Server.call` releases after logging the command and serving waiters.
+    public var deferredLocks: ScriptLockSet?
 
     /// Set by handlers whose effect must be logged differently from how they
     /// were called (SET EX becomes SET PXAT, SPOP becomes SREM...); nil logs

@@ -15,6 +15,9 @@ final class TestServer {
     /// False when the caller supplied `dir` (it outlives this server: restarts).
     private let ownsDir: Bool
     private var server: Server?
+
+    /// The in-process server's keyspace (nil for the binary).
+    var keyspace: Keyspace? { server?.keyspace }
     private var process: Process?
 
     /// `dir` keeps data across servers (restart tests); by default a fresh temporary directory is used and removed.
