@@ -68,4 +68,21 @@ final class EvictionTests: XCTestCase {
         try c.call("CONFIG", "SET", "maxmemory", "0")
         XCTAssertEqual(try c.call("SET", "k2", "v"), .simple("OK"))
     }
+
+    /// Lowering maxmemory evicts at once, with `evicted` keyspace events.
+    func testConfigSetMaxmemoryEvictsAtOnce() throws {
+        let s = try TestServer(mode: .binary)
+        let c = try s.connect(), sub = try s.connect()
+        try c.call("CONFIG", "SET", "notify-keyspace-events", "Ee")
+        try c.call("CONFIG", "SET", "maxmemory-policy", "allkeys-lru")
+        _ = try sub.call("PSUBSCRIBE", "*")
+        try c.call("SET", "foo", "bar")
+        try c.call("CONFIG", "SET", "maxmemory", "1")
+        // No further command on `c`: the eviction happened during CONFIG SET.
+        sub.setTimeout(5)
+        XCTAssertEqual(try sub.read(), .array([.bulk(Array("pmessage".utf8)), .bulk(Array("*".utf8)),
+                                              .bulk(Array("__keyevent@0__:evicted".utf8)), .bulk(Array("foo".utf8))]))
+        try c.call("CONFIG", "SET", "maxmemory", "0")
+        XCTAssertEqual(try c.call("DBSIZE"), .integer(0))
+    }
 }

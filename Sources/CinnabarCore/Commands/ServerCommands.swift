@@ -247,6 +247,11 @@ public enum ServerCommands {
         }
         store.update { $0 = next }
         c.context.reloadConfig()
+        // As Redis, a lower maxmemory evicts at once (not only before the next
+        // command), unless this runs where shards are held (EXEC, scripts).
+        if next.maxmemory > 0 && next.maxmemory != old.maxmemory && !c.holdsAllShards && c.scriptLocks == nil {
+            c.server.evictor.evictNow(next)
+        }
         c.reply.ok()
     }
 

@@ -41,6 +41,14 @@ public final class Evictor: @unchecked Sendable {
         return nil
     }
 
+    /// Evicts under `cfg`'s policy if memory is over its limit (CONFIG SET
+    /// maxmemory). The caller holds no shard.
+    func evictNow(_ cfg: ServerConfig) {
+        guard cfg.maxmemory > 0, usedMemory(fresh: true) > cfg.maxmemory else { return }
+        server.log.log(.warning, "WARNING: the new maxmemory value set via CONFIG SET (\(cfg.maxmemory)) is smaller than the current memory usage (\(usedMemory())). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
+        if cfg.maxmemoryPolicy != "noeviction" { evict(cfg) }
+    }
+
     /// Evicts keys until under the limit or out of candidates.
     func evict(_ cfg: ServerConfig) {
         let volatileOnly = cfg.maxmemoryPolicy.hasPrefix("volatile")
