@@ -2,55 +2,7 @@
 import Glibc
 import XCTest
 
-/// Every bulk string of a RESP reply, in order (nulls skipped).
-private func bulks(_ reply: String) -> [String] {
-    var out: [String] = []
-    let lines = reply.components(separatedBy: "\r\n")
-    var i = 0
-    while i < lines.count {
-        if lines[i].hasPrefix("$"), let n = Int(lines[i].dropFirst()), n >= 0 {
-            out.append(lines[i + 1])
-            i += 2
-        } else {
-            i += 1
-        }
-    }
-    return out
-}
-
 private extension Harness {
-    /// Records keyspace notifications of the keyevent class as "event key".
-    func recordKeyEvents() -> () -> [String] {
-        final class Box { var events: [String] = [] }
-        let box = Box()
-        server.keyspaceEventSink = { channel, message in
-            let ch = String(decoding: channel, as: UTF8.self)
-            guard let r = ch.range(of: "__keyevent@0__:") else { return }
-            box.events.append(String(ch[r.upperBound...]) + " " + String(decoding: message, as: UTF8.self))
-        }
-        return {
-            defer { box.events.removeAll() }
-            return box.events
-        }
-    }
-
-    /// Records what each command asks to propagate instead of itself (nil: as called).
-    func recordPropagation() -> () -> [String]? {
-        final class Box { var last: [String]? }
-        let box = Box()
-        server.afterExecuteHooks.append { c, _, _ in
-            box.last = c.propagateAs?.map { $0.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") }
-            c.propagateAs = nil
-        }
-        return {
-            defer { box.last = nil }
-            return box.last
-        }
-    }
-
-    var dirty: Int { server.dirty.load(ordering: .relaxed) }
-
-    func encoding(_ key: String) -> String { bulks(run("OBJECT", "ENCODING", key)).first ?? "" }
 }
 
 /// Bytes from a hex string.
@@ -251,12 +203,12 @@ final class HashCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("HRANDFIELD", "h", "10"), R.bulks(["a", "b", "c"]))
         XCTAssertEqual(h.run("HRANDFIELD", "h", "3", "WITHVALUES"), R.bulks(["a", "1", "b", "2", "c", "3"]))
         // Negative counts repeat; pairs stay together.
-        let repeated = bulks(h.run("HRANDFIELD", "h", "-20", "WITHVALUES"))
+        let repeated = bulkStrings(h.run("HRANDFIELD", "h", "-20", "WITHVALUES"))
         XCTAssertEqual(repeated.count, 40)
         for i in stride(from: 0, to: 40, by: 2) {
             XCTAssertEqual(["a": "1", "b": "2", "c": "3"][repeated[i]], repeated[i + 1])
         }
-        XCTAssertTrue(Set(bulks(h.run("HRANDFIELD", "h"))).isSubset(of: ["a", "b", "c"]))
+        XCTAssertTrue(Set(bulkStrings(h.run("HRANDFIELD", "h"))).isSubset(of: ["a", "b", "c"]))
 
         for config in [["hash-max-listpack-entries": "512"], ["hash-max-listpack-entries": "0"]] {
             let r = Harness(config)
@@ -265,10 +217,10 @@ final class HashCommandsTests: XCTestCase {
             r.run(args.map { Array($0.utf8) })
             // Positive counts are distinct, whichever strategy serves them.
             for count in [2, 10, 40, 90, 99] {
-                let fields = bulks(r.run("HRANDFIELD", "big", String(count)))
+                let fields = bulkStrings(r.run("HRANDFIELD", "big", String(count)))
                 XCTAssertEqual(fields.count, count)
                 XCTAssertEqual(Set(fields).count, count, "count \(count) in \(config)")
-                let pairs = bulks(r.run("HRANDFIELD", "big", String(count), "WITHVALUES"))
+                let pairs = bulkStrings(r.run("HRANDFIELD", "big", String(count), "WITHVALUES"))
                 for i in stride(from: 0, to: pairs.count, by: 2) {
                     XCTAssertEqual("v" + pairs[i].dropFirst(), pairs[i + 1])
                 }
@@ -289,7 +241,7 @@ final class HashCommandsTests: XCTestCase {
                 var seen: [String: Int] = [:]
                 var total = 0
                 while total < 1000 {
-                    for f in bulks(h.run("HRANDFIELD", "h", count)) {
+                    for f in bulkStrings(h.run("HRANDFIELD", "h", count)) {
                         seen[f, default: 0] += 1
                         total += 1
                     }
@@ -330,7 +282,7 @@ final class HashCommandsTests: XCTestCase {
         var seen = Set<String>()
         var step = 0
         repeat {
-            let all = bulks(h.run("HSCAN", "t", cursor, "COUNT", "5"))
+            let all = bulkStrings(h.run("HSCAN", "t", cursor, "COUNT", "5"))
             cursor = all[0]
             for i in stride(from: 1, to: all.count, by: 2) {
                 XCTAssertEqual(all[i].hasPrefix("k") ? "v" + all[i].dropFirst() : "x", all[i + 1])
@@ -348,7 +300,7 @@ final class HashCommandsTests: XCTestCase {
         } while cursor != "0" && step < 10_000
         XCTAssertEqual(cursor, "0")
         for i in 0..<200 { XCTAssertTrue(seen.contains("k\(i)"), "k\(i) missed") }
-        let matched = bulks(h.run("HSCAN", "t", "0", "MATCH", "k1*", "COUNT", "1000"))
+        let matched = bulkStrings(h.run("HSCAN", "t", "0", "MATCH", "k1*", "COUNT", "1000"))
         XCTAssertEqual(matched[0], "0")
         XCTAssertEqual(Set(stride(from: 1, to: matched.count, by: 2).map { matched[$0] }),
                        Set((0..<200).map { "k\($0)" }.filter { $0.hasPrefix("k1") }))
@@ -365,7 +317,7 @@ final class HashCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("HGETALL", "small2"), R.bulks(["a", "1"]))
         XCTAssertEqual(h.encoding("small2"), "listpack")
         XCTAssertEqual(h.encoding("big2"), "hashtable")
-        XCTAssertEqual(Set(bulks(h.run("HKEYS", "big2"))), ["a", "b", "c"])
+        XCTAssertEqual(Set(bulkStrings(h.run("HKEYS", "big2"))), ["a", "b", "c"])
     }
 
     func testPackedValueEditsKeepNeighbours() {

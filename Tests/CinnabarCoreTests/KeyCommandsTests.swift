@@ -13,25 +13,9 @@ private final class FakeList: StoredObject {
     override var elementCount: Int { items.count }
 }
 
-/// Elements of every bulk string in a RESP reply, in order.
-private func bulks(_ reply: String) -> [String] {
-    var out: [String] = []
-    let lines = reply.components(separatedBy: "\r\n")
-    var i = 0
-    while i < lines.count {
-        if lines[i].hasPrefix("$"), Int(lines[i].dropFirst())! >= 0 {
-            out.append(lines[i + 1])
-            i += 2
-        } else {
-            i += 1
-        }
-    }
-    return out
-}
-
 /// A SCAN reply split into its cursor and keys.
 private func scanReply(_ reply: String) -> (cursor: String, keys: [String]) {
-    let all = bulks(reply)
+    let all = bulkStrings(reply)
     return (all[0], Array(all.dropFirst()))
 }
 
@@ -69,20 +53,6 @@ private extension Harness {
         return {
             defer { box.signals.removeAll() }
             return box.signals
-        }
-    }
-
-    /// Records what each command asks to propagate instead of itself (nil: as called).
-    func recordPropagation() -> () -> [String]? {
-        final class Box { var last: [String]? }
-        let box = Box()
-        server.afterExecuteHooks.append { c, _, _ in
-            box.last = c.propagateAs?.map { $0.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") }
-            c.propagateAs = nil
-        }
-        return {
-            defer { box.last = nil }
-            return box.last
         }
     }
 
@@ -181,9 +151,9 @@ final class KeyCommandsTests: XCTestCase {
         for k in ["key_x", "key_y", "foo_a", "foo_b", "f?o"] { h.run("SET", k, "v") }
         h.run("SET", "gone", "v", "PX", "1")
         usleep(5000)
-        XCTAssertEqual(bulks(h.run("KEYS", "foo*")).sorted(), ["foo_a", "foo_b"])
-        XCTAssertEqual(bulks(h.run("KEYS", "*")).sorted(), ["f?o", "foo_a", "foo_b", "key_x", "key_y"])
-        XCTAssertEqual(bulks(h.run("KEYS", "f\\?o")), ["f?o"])
+        XCTAssertEqual(bulkStrings(h.run("KEYS", "foo*")).sorted(), ["foo_a", "foo_b"])
+        XCTAssertEqual(bulkStrings(h.run("KEYS", "*")).sorted(), ["f?o", "foo_a", "foo_b", "key_x", "key_y"])
+        XCTAssertEqual(bulkStrings(h.run("KEYS", "f\\?o")), ["f?o"])
         XCTAssertEqual(h.run("KEYS", "nomatch*"), "*0\r\n")
         XCTAssertEqual(h.run("DBSIZE"), R.int(6), "KEYS does not delete expired keys")
         XCTAssertEqual(h.run("KEYS"), R.err("ERR wrong number of arguments for 'keys' command"))
@@ -312,7 +282,7 @@ final class KeyCommandsTests: XCTestCase {
         h.run("SET", "foo", "x")
         h.run("SET", "bar", "y")
         var seen = Set<String>()
-        for _ in 0..<200 { seen.formUnion(bulks(h.run("RANDOMKEY"))) }
+        for _ in 0..<200 { seen.formUnion(bulkStrings(h.run("RANDOMKEY"))) }
         XCTAssertEqual(seen, ["foo", "bar"])
         h.run("FLUSHALL")
         for i in 0..<300 { h.run("SET", "e\(i)", "v", "PX", "1") }
@@ -475,7 +445,7 @@ final class KeyCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("DBSIZE"), R.int(100))
         XCTAssertEqual(h.run("GET", "k7"), R.bulk("zero"))
         h.run("SELECT", "0")
-        XCTAssertEqual(bulks(h.run("KEYS", "*")), ["only5"])
+        XCTAssertEqual(bulkStrings(h.run("KEYS", "*")), ["only5"])
     }
 
     func testExpireOptionErrors() {

@@ -432,37 +432,22 @@ final class ListCommandsTests: XCTestCase {
 
     func testChangeCounts() {
         let h = Harness()
-        func dirty(_ args: String...) -> Int {
-            let before = h.server.dirty.load(ordering: .relaxed)
-            h.run(args.map { Array($0.utf8) })
-            return h.server.dirty.load(ordering: .relaxed) - before
-        }
-        XCTAssertEqual(dirty("RPUSH", "l", "a", "b", "a", "c", "a"), 5)
-        XCTAssertEqual(dirty("LREM", "l", "0", "a"), 3)
-        XCTAssertEqual(dirty("LREM", "l", "0", "a"), 0)
-        XCTAssertEqual(dirty("LSET", "l", "0", "x"), 1)
-        XCTAssertEqual(dirty("LINSERT", "l", "AFTER", "x", "y"), 1)
-        XCTAssertEqual(dirty("LINSERT", "l", "AFTER", "nope", "y"), 0)
-        XCTAssertEqual(dirty("LTRIM", "l", "1", "1"), 2)
-        XCTAssertEqual(dirty("LTRIM", "l", "0", "-1"), 0)
-        XCTAssertEqual(dirty("RPUSH", "l", "1", "2", "3"), 3)
-        XCTAssertEqual(dirty("LPOP", "l", "3"), 3)
-        XCTAssertEqual(dirty("LPOP", "l", "0"), 0)
-        XCTAssertEqual(dirty("LMOVE", "l", "m", "LEFT", "LEFT"), 1)
-        XCTAssertEqual(dirty("LPUSHX", "nokey", "a"), 0)
+        XCTAssertEqual(h.changes("RPUSH", "l", "a", "b", "a", "c", "a"), 5)
+        XCTAssertEqual(h.changes("LREM", "l", "0", "a"), 3)
+        XCTAssertEqual(h.changes("LREM", "l", "0", "a"), 0)
+        XCTAssertEqual(h.changes("LSET", "l", "0", "x"), 1)
+        XCTAssertEqual(h.changes("LINSERT", "l", "AFTER", "x", "y"), 1)
+        XCTAssertEqual(h.changes("LINSERT", "l", "AFTER", "nope", "y"), 0)
+        XCTAssertEqual(h.changes("LTRIM", "l", "1", "1"), 2)
+        XCTAssertEqual(h.changes("LTRIM", "l", "0", "-1"), 0)
+        XCTAssertEqual(h.changes("RPUSH", "l", "1", "2", "3"), 3)
+        XCTAssertEqual(h.changes("LPOP", "l", "3"), 3)
+        XCTAssertEqual(h.changes("LPOP", "l", "0"), 0)
+        XCTAssertEqual(h.changes("LMOVE", "l", "m", "LEFT", "LEFT"), 1)
+        XCTAssertEqual(h.changes("LPUSHX", "nokey", "a"), 0)
     }
 
     // MARK: blocking, in process
-
-    /// Runs the tasks queued for the harness loop (deliveries to blocked clients).
-    private func deliver(_ h: Harness) {
-        while h.server.contexts[0].loop.runPendingTasks() {}
-    }
-
-    private func reply(_ c: Client) -> String {
-        defer { c.reply.reset() }
-        return String(decoding: c.reply.bytes(from: 0), as: UTF8.self)
-    }
 
     func testBlockedClientsServedInOrderWithEventsAndPropagation() {
         let h = Harness(["notify-keyspace-events": "EAn"])
@@ -475,11 +460,11 @@ final class ListCommandsTests: XCTestCase {
         XCTAssertTrue(a.flags.contains(.blocked) && b.flags.contains(.blocked) && c.flags.contains(.blocked))
         let log = h.recordEvents()
         XCTAssertEqual(h.run("RPUSH", "s", "1", "2", "3"), R.int(3))
-        deliver(h)
+        h.deliverTasks()
         // a moves 1 to d, which serves b; c takes the rest of s.
-        XCTAssertEqual(reply(a), R.bulk("1"))
-        XCTAssertEqual(reply(b), R.bulks(["d", "1"]))
-        XCTAssertEqual(reply(c), R.array([R.bulk("s"), R.bulks(["3", "2"])]))
+        XCTAssertEqual(Harness.takeReply(a), R.bulk("1"))
+        XCTAssertEqual(Harness.takeReply(b), R.bulks(["d", "1"]))
+        XCTAssertEqual(Harness.takeReply(c), R.array([R.bulk("s"), R.bulks(["3", "2"])]))
         XCTAssertFalse(a.flags.contains(.blocked) || b.flags.contains(.blocked) || c.flags.contains(.blocked))
         XCTAssertEqual(log.take(), ["new s", "rpush s", "new d", "rpush d", "lpop s", "rpop s", "del s", "lpop d", "del d"])
         XCTAssertEqual(logged, ["0 LMOVE s d left right", "0 RPOP s 2", "0 LPOP d"])
@@ -496,7 +481,7 @@ final class ListCommandsTests: XCTestCase {
                                  (["BRPOPLPUSH", "k", "d", "0"], R.null), (["BLMOVE", "k", "d", "LEFT", "LEFT", "0"], R.null)] {
             c.load(OwnedCommand(args))
             h.server.call(c, h.server.commands.lookup(args[0])!)
-            XCTAssertEqual(reply(c), expected)
+            XCTAssertEqual(Harness.takeReply(c), expected)
             XCTAssertFalse(c.flags.contains(.blocked))
         }
     }
@@ -508,17 +493,17 @@ final class ListCommandsTests: XCTestCase {
         c.reply.reset()
         XCTAssertEqual(h.run("BLPOP", "l", "0", on: c), "")
         h.run("RPUSH", "l", "x")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.bulks(["l", "x"]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.bulks(["l", "x"]))
         XCTAssertEqual(h.run("BRPOPLPUSH", "nokey", "d", "0", on: c), "")
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "\(c.id)"), R.int(1))
-        deliver(h)
-        XCTAssertEqual(reply(c), "_\r\n", "a timed out wait replies a RESP3 null")
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), "_\r\n", "a timed out wait replies a RESP3 null")
         XCTAssertEqual(h.run("BLPOP", "l", "0", on: c), "")
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "\(c.id)", "ERROR"), R.int(1))
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "\(c.id)", "ERROR"), R.int(0), "already unblocked")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.err("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "\(h.client.id)"), R.int(0))
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "x"), R.err("ERR value is not an integer or out of range"))
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "1", "foo"), R.err("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR"))
@@ -533,9 +518,9 @@ final class ListCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("BRPOPLPUSH", "src", "t1", "0", on: a), "")
         XCTAssertEqual(h.run("BRPOPLPUSH", "src", "t2", "0", on: b), "")
         h.run("RPUSH", "src", "a", "b")
-        deliver(h)
-        XCTAssertEqual(reply(a), R.err("WRONGTYPE Operation against a key holding the wrong kind of value"))
-        XCTAssertEqual(reply(b), R.bulk("b"))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(a), R.err("WRONGTYPE Operation against a key holding the wrong kind of value"))
+        XCTAssertEqual(Harness.takeReply(b), R.bulk("b"))
         XCTAssertEqual(h.run("LRANGE", "src", "0", "-1"), R.bulks(["a"]))
         XCTAssertEqual(h.server.contexts[0].stats.errorCountsSnapshot["WRONGTYPE"], 1)
     }
@@ -546,27 +531,27 @@ final class ListCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("BLPOP", "k", "0", on: c), "")
         h.run("RPUSH", "other", "a", "b")
         h.run("RENAME", "other", "k")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.bulks(["k", "a"]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.bulks(["k", "a"]))
         XCTAssertEqual(h.run("BLPOP", "j", "0", on: c), "")
         h.run("COPY", "k", "j")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.bulks(["j", "b"]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.bulks(["j", "b"]))
         h.run("SELECT", "1", on: c)
         c.reply.reset()
         XCTAssertEqual(h.run("BLPOP", "m", "0", on: c), "")
         h.run("RPUSH", "m", "z")
         h.run("MOVE", "m", "1")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.bulks(["m", "z"]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.bulks(["m", "z"]))
         XCTAssertEqual(h.run("BLPOP", "w", "0", on: c), "")
         h.run("RPUSH", "w", "v")
         h.run("SET", "unrelated", "x")
-        deliver(h)
-        XCTAssertEqual(reply(c), "", "a key in another database does not serve")
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), "", "a key in another database does not serve")
         h.run("SWAPDB", "0", "1")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.bulks(["w", "v"]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.bulks(["w", "v"]))
     }
 
     func testStringKeyCreationDoesNotServeAndDeleteWhileEmptyIsHarmless() {
@@ -574,12 +559,12 @@ final class ListCommandsTests: XCTestCase {
         let c = h.newClient()
         XCTAssertEqual(h.run("BLPOP", "k", "0", on: c), "")
         h.run("SET", "k", "v")
-        deliver(h)
-        XCTAssertEqual(reply(c), "")
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), "")
         h.run("DEL", "k")
         h.run("LPUSH", "k", "x")
-        deliver(h)
-        XCTAssertEqual(reply(c), R.bulks(["k", "x"]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.bulks(["k", "x"]))
     }
 
     func testBlockedStatsAndInfo() {
@@ -589,7 +574,7 @@ final class ListCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("BLPOP", "k", "0", on: c), "")
         XCTAssertTrue(h.run("INFO", "clients").contains("blocked_clients:1\r\n"))
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "\(c.id)", "ERROR"), R.int(1))
-        deliver(h)
+        h.deliverTasks()
         XCTAssertTrue(h.run("INFO", "clients").contains("blocked_clients:0\r\n"))
         let stats = h.run("INFO", "commandstats")
         XCTAssertTrue(stats.contains("cmdstat_blpop:calls=1,"), stats)

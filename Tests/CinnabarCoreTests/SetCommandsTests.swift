@@ -2,57 +2,9 @@
 import Glibc
 import XCTest
 
-/// Every bulk string of a RESP reply, in order (nulls skipped).
-private func bulks(_ reply: String) -> [String] {
-    var out: [String] = []
-    let lines = reply.components(separatedBy: "\r\n")
-    var i = 0
-    while i < lines.count {
-        if lines[i].hasPrefix("$"), let n = Int(lines[i].dropFirst()), n >= 0 {
-            out.append(lines[i + 1])
-            i += 2
-        } else {
-            i += 1
-        }
-    }
-    return out
-}
-
 private extension Harness {
-    /// Records keyspace notifications of the keyevent class as "event key".
-    func recordKeyEvents() -> () -> [String] {
-        final class Box { var events: [String] = [] }
-        let box = Box()
-        server.keyspaceEventSink = { channel, message in
-            let ch = String(decoding: channel, as: UTF8.self)
-            guard let r = ch.range(of: "__keyevent@0__:") else { return }
-            box.events.append(String(ch[r.upperBound...]) + " " + String(decoding: message, as: UTF8.self))
-        }
-        return {
-            defer { box.events.removeAll() }
-            return box.events
-        }
-    }
 
-    /// Records what each command asks to propagate instead of itself (nil: as called).
-    func recordPropagation() -> () -> [String]? {
-        final class Box { var last: [String]? }
-        let box = Box()
-        server.afterExecuteHooks.append { c, _, _ in
-            box.last = c.propagateAs?.map { $0.map { String(decoding: $0, as: UTF8.self) }.joined(separator: " ") }
-            c.propagateAs = nil
-        }
-        return {
-            defer { box.last = nil }
-            return box.last
-        }
-    }
-
-    var dirty: Int { server.dirty.load(ordering: .relaxed) }
-
-    func encoding(_ key: String) -> String { bulks(run("OBJECT", "ENCODING", key)).first ?? "" }
-
-    func members(_ key: String) -> Set<String> { Set(bulks(run("SMEMBERS", key))) }
+    func members(_ key: String) -> Set<String> { Set(bulkStrings(run("SMEMBERS", key))) }
 
     @discardableResult
     func sadd(_ key: String, _ members: [String]) -> String {
@@ -218,11 +170,11 @@ final class SetCommandsTests: XCTestCase {
         _ = events()
         XCTAssertEqual(h.run("SPOP", "s", "0"), "*0\r\n")
         XCTAssertEqual(events(), [])
-        let one = bulks(h.run("SPOP", "s"))
+        let one = bulkStrings(h.run("SPOP", "s"))
         XCTAssertEqual(one.count, 1)
         XCTAssertEqual(props(), ["SREM s \(one[0])"])
         XCTAssertEqual(events(), ["spop s"])
-        let rest = bulks(h.run("SPOP", "s", "5"))
+        let rest = bulkStrings(h.run("SPOP", "s", "5"))
         XCTAssertEqual(Set(rest + one), ["1", "2", "3"])
         XCTAssertEqual(props(), ["DEL s"])
         XCTAssertEqual(events(), ["spop s", "del s"])
@@ -238,7 +190,7 @@ final class SetCommandsTests: XCTestCase {
                 h.sadd("p", all)
                 h.run("EXPIRE", "p", "1000")
                 let d = h.dirty
-                let popped = bulks(h.run("SPOP", "p", String(count)))
+                let popped = bulkStrings(h.run("SPOP", "p", String(count)))
                 XCTAssertEqual(popped.count, count)
                 XCTAssertEqual(Set(popped).count, count)
                 XCTAssertEqual(h.dirty - d, count)
@@ -268,13 +220,13 @@ final class SetCommandsTests: XCTestCase {
         h.run("SADD", "s", "3", "1", "2")
         XCTAssertEqual(h.run("SRANDMEMBER", "s", "0"), "*0\r\n")
         XCTAssertEqual(h.run("SRANDMEMBER", "s", "10"), R.bulks(["1", "2", "3"]))
-        XCTAssertEqual(bulks(h.run("SRANDMEMBER", "s", "-10")).count, 10)
-        XCTAssertTrue(["1", "2", "3"].contains(bulks(h.run("SRANDMEMBER", "s"))[0]))
+        XCTAssertEqual(bulkStrings(h.run("SRANDMEMBER", "s", "-10")).count, 10)
+        XCTAssertTrue(["1", "2", "3"].contains(bulkStrings(h.run("SRANDMEMBER", "s"))[0]))
         for config in [["set-max-intset-entries": "512"], ["set-max-intset-entries": "0"]] {
             let r = Harness(config)
             r.sadd("big", (0..<100).map(String.init))
             for count in [2, 10, 40, 90, 99] {
-                let got = bulks(r.run("SRANDMEMBER", "big", String(count)))
+                let got = bulkStrings(r.run("SRANDMEMBER", "big", String(count)))
                 XCTAssertEqual(got.count, count)
                 XCTAssertEqual(Set(got).count, count, "count \(count) \(config)")
             }
@@ -291,7 +243,7 @@ final class SetCommandsTests: XCTestCase {
                 var seen: [String: Int] = [:]
                 var total = 0
                 while total < 1000 {
-                    for m in bulks(h.run("SRANDMEMBER", "s", count)) {
+                    for m in bulkStrings(h.run("SRANDMEMBER", "s", count)) {
                         seen[m, default: 0] += 1
                         total += 1
                     }
@@ -312,7 +264,7 @@ final class SetCommandsTests: XCTestCase {
         h.run("SADD", "b", "3", "9", "100")
         h.run("SADD", "c", "9", "3", "x")
         XCTAssertEqual(h.run("SINTER", "a", "b"), R.bulks(["3", "9"]))
-        XCTAssertEqual(h.members("a").intersection(h.members("c")), Set(bulks(h.run("SINTER", "a", "c"))))
+        XCTAssertEqual(h.members("a").intersection(h.members("c")), Set(bulkStrings(h.run("SINTER", "a", "c"))))
         XCTAssertEqual(h.run("SINTER", "a", "b", "nokey"), "*0\r\n")
         XCTAssertEqual(h.run("SINTER", "a"), R.bulks(["1", "3", "5", "9"]))
         XCTAssertEqual(h.run("SUNION", "a", "b", "nokey"), R.bulks(["1", "3", "5", "9", "100"]))
@@ -324,7 +276,7 @@ final class SetCommandsTests: XCTestCase {
         h.sadd("wide", (0..<300).map(String.init))
         h.sadd("narrow", ["1", "2"])
         XCTAssertEqual(h.run("SDIFF", "narrow", "wide"), "*0\r\n")
-        XCTAssertEqual(Set(bulks(h.run("SDIFF", "wide", "narrow", "a"))),
+        XCTAssertEqual(Set(bulkStrings(h.run("SDIFF", "wide", "narrow", "a"))),
                        Set((0..<300).map(String.init)).subtracting(["1", "2", "3", "5", "9"]))
 
         XCTAssertEqual(h.run("SINTERCARD", "2", "a", "b"), R.int(2))
@@ -407,7 +359,7 @@ final class SetCommandsTests: XCTestCase {
         var seen = Set<String>()
         var step = 0
         repeat {
-            let all = bulks(h.run("SSCAN", "t", cursor, "COUNT", "7"))
+            let all = bulkStrings(h.run("SSCAN", "t", cursor, "COUNT", "7"))
             cursor = all[0]
             seen.formUnion(all.dropFirst())
             step += 1

@@ -204,16 +204,11 @@ final class SortCommandsTests: XCTestCase {
         let h = Harness(["notify-keyspace-events": "EAn"])
         h.run("RPUSH", "l", "3", "1", "2")
         let log = h.recordEvents()
-        func dirty(_ args: String...) -> Int {
-            let before = h.server.dirty.load(ordering: .relaxed)
-            h.run(args.map { Array($0.utf8) })
-            return h.server.dirty.load(ordering: .relaxed) - before
-        }
-        XCTAssertEqual(dirty("SORT", "l", "STORE", "d"), 3)
-        XCTAssertEqual(dirty("SORT", "l", "GET", "#", "GET", "#", "STORE", "d"), 6)
-        XCTAssertEqual(dirty("SORT", "l"), 0)
-        XCTAssertEqual(dirty("SORT", "l", "LIMIT", "0", "0", "STORE", "d"), 1)
-        XCTAssertEqual(dirty("SORT", "l", "LIMIT", "0", "0", "STORE", "d"), 0)
+        XCTAssertEqual(h.changes("SORT", "l", "STORE", "d"), 3)
+        XCTAssertEqual(h.changes("SORT", "l", "GET", "#", "GET", "#", "STORE", "d"), 6)
+        XCTAssertEqual(h.changes("SORT", "l"), 0)
+        XCTAssertEqual(h.changes("SORT", "l", "LIMIT", "0", "0", "STORE", "d"), 1)
+        XCTAssertEqual(h.changes("SORT", "l", "LIMIT", "0", "0", "STORE", "d"), 0)
         XCTAssertEqual(log.take(), ["new d", "sortstore d", "sortstore d", "del d"])
     }
 }

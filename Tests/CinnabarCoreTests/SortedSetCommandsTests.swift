@@ -625,37 +625,22 @@ final class SortedSetCommandsTests: XCTestCase {
 
     func testChangeCounts() {
         let h = Harness()
-        func dirty(_ args: String...) -> Int {
-            let before = h.server.dirty.load(ordering: .relaxed)
-            h.run(args.map { Array($0.utf8) })
-            return h.server.dirty.load(ordering: .relaxed) - before
-        }
-        XCTAssertEqual(dirty("ZADD", "z", "1", "a", "2", "b", "3", "c"), 3)
-        XCTAssertEqual(dirty("ZADD", "z", "1", "a", "5", "b", "4", "d"), 2)
-        XCTAssertEqual(dirty("ZADD", "z", "INCR", "0", "a"), 0)
-        XCTAssertEqual(dirty("ZINCRBY", "z", "1", "a"), 1)
-        XCTAssertEqual(dirty("ZREM", "z", "a", "b", "nosuch"), 2)
-        XCTAssertEqual(dirty("ZREMRANGEBYSCORE", "z", "100", "200"), 0)
-        XCTAssertEqual(dirty("ZPOPMIN", "z", "2"), 2)
-        XCTAssertEqual(dirty("ZADD", "s", "1", "a", "2", "b"), 2)
-        XCTAssertEqual(dirty("ZUNIONSTORE", "u", "1", "s"), 1)
-        XCTAssertEqual(dirty("ZRANGESTORE", "r", "s", "0", "-1"), 1)
-        XCTAssertEqual(dirty("ZINTERSTORE", "u", "2", "s", "nokey"), 1, "deleting the destination counts")
-        XCTAssertEqual(dirty("ZINTERSTORE", "u", "2", "s", "nokey"), 0)
-        XCTAssertEqual(dirty("ZREMRANGEBYRANK", "s", "0", "-1"), 2)
+        XCTAssertEqual(h.changes("ZADD", "z", "1", "a", "2", "b", "3", "c"), 3)
+        XCTAssertEqual(h.changes("ZADD", "z", "1", "a", "5", "b", "4", "d"), 2)
+        XCTAssertEqual(h.changes("ZADD", "z", "INCR", "0", "a"), 0)
+        XCTAssertEqual(h.changes("ZINCRBY", "z", "1", "a"), 1)
+        XCTAssertEqual(h.changes("ZREM", "z", "a", "b", "nosuch"), 2)
+        XCTAssertEqual(h.changes("ZREMRANGEBYSCORE", "z", "100", "200"), 0)
+        XCTAssertEqual(h.changes("ZPOPMIN", "z", "2"), 2)
+        XCTAssertEqual(h.changes("ZADD", "s", "1", "a", "2", "b"), 2)
+        XCTAssertEqual(h.changes("ZUNIONSTORE", "u", "1", "s"), 1)
+        XCTAssertEqual(h.changes("ZRANGESTORE", "r", "s", "0", "-1"), 1)
+        XCTAssertEqual(h.changes("ZINTERSTORE", "u", "2", "s", "nokey"), 1, "deleting the destination counts")
+        XCTAssertEqual(h.changes("ZINTERSTORE", "u", "2", "s", "nokey"), 0)
+        XCTAssertEqual(h.changes("ZREMRANGEBYRANK", "s", "0", "-1"), 2)
     }
 
     // MARK: blocking
-
-    /// Runs the tasks queued for the harness loop (deliveries to blocked clients).
-    private func deliver(_ h: Harness) {
-        while h.server.contexts[0].loop.runPendingTasks() {}
-    }
-
-    private func reply(_ c: Client) -> String {
-        defer { c.reply.reset() }
-        return String(decoding: c.reply.bytes(from: 0), as: UTF8.self)
-    }
 
     func testBlockedPopsServedInOrder() {
         let h = Harness(["notify-keyspace-events": "EAn"])
@@ -668,15 +653,15 @@ final class SortedSetCommandsTests: XCTestCase {
         XCTAssertTrue(a.flags.contains(.blocked) && b.flags.contains(.blocked) && c.flags.contains(.blocked))
         let log = h.recordEvents()
         XCTAssertEqual(h.run("ZADD", "z", "1", "a", "2", "b", "3", "c"), R.int(3))
-        deliver(h)
-        XCTAssertEqual(reply(a), R.bulks(["z", "a", "1"]))
-        XCTAssertEqual(reply(b), R.array([R.bulk("z"), R.array([R.bulks(["c", "3"]), R.bulks(["b", "2"])])]))
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(a), R.bulks(["z", "a", "1"]))
+        XCTAssertEqual(Harness.takeReply(b), R.array([R.bulk("z"), R.array([R.bulks(["c", "3"]), R.bulks(["b", "2"])])]))
         XCTAssertTrue(c.flags.contains(.blocked), "nothing left for the third client")
         XCTAssertEqual(log.take(), ["new z", "zadd z", "zpopmin z", "zpopmax z", "del z"])
         XCTAssertEqual(logged, ["0 ZPOPMIN z", "0 ZPOPMAX z 2"])
         XCTAssertEqual(h.run("CLIENT", "UNBLOCK", "\(c.id)"), R.int(1))
-        deliver(h)
-        XCTAssertEqual(reply(c), R.nullArray, "a timed-out pop replies a null array")
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), R.nullArray, "a timed-out pop replies a null array")
         XCTAssertEqual(h.run("EXISTS", "z"), R.int(0))
     }
 
@@ -687,16 +672,16 @@ final class SortedSetCommandsTests: XCTestCase {
         c.reply.reset()
         XCTAssertEqual(h.run("BZPOPMIN", "k", "0", on: c), "")
         h.run("RPUSH", "k", "x")
-        deliver(h)
+        h.deliverTasks()
         XCTAssertTrue(c.flags.contains(.blocked), "a list does not serve a sorted-set pop")
         h.run("DEL", "k")
         h.run("ZADD", "k", "2.5", "m")
-        deliver(h)
-        XCTAssertEqual(reply(c), "*3\r\n$1\r\nk\r\n$1\r\nm\r\n,2.5\r\n")
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), "*3\r\n$1\r\nk\r\n$1\r\nm\r\n,2.5\r\n")
         XCTAssertEqual(h.run("BZMPOP", "0", "1", "k", "MIN", on: c), "")
         h.run("ZADD", "k", "1", "n")
-        deliver(h)
-        XCTAssertEqual(reply(c), "*2\r\n$1\r\nk\r\n*1\r\n*2\r\n$1\r\nn\r\n,1\r\n")
+        h.deliverTasks()
+        XCTAssertEqual(Harness.takeReply(c), "*2\r\n$1\r\nk\r\n*1\r\n*2\r\n$1\r\nn\r\n,1\r\n")
     }
 
     func testBlockingDeniedInsideMulti() {
@@ -706,7 +691,7 @@ final class SortedSetCommandsTests: XCTestCase {
         for args in [["BZPOPMIN", "k", "0"], ["BZPOPMAX", "k", "1"], ["BZMPOP", "0", "1", "k", "MIN"]] {
             c.load(OwnedCommand(args))
             h.server.call(c, h.server.commands.lookup(args[0])!)
-            XCTAssertEqual(reply(c), R.nullArray)
+            XCTAssertEqual(Harness.takeReply(c), R.nullArray)
             XCTAssertFalse(c.flags.contains(.blocked))
         }
     }
