@@ -184,8 +184,9 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
     }
 
     /// SCRIPT FLUSH: forgets every script and closes the EVAL states, as
-    /// Redis resets its Lua VM: `runner`'s at once, every other loop's before
-    /// it runs its next script (a state is only ever touched by its own thread).
+    /// Redis resets its Lua VM: `runner`'s at once, every other loop's by a
+    /// task on that loop (a state is only touched by its own thread, and a
+    /// task never runs in the middle of a script there).
     func flush(runner: ScriptRunner) {
         cacheLock.withLock {
             scripts.removeAll()
@@ -193,6 +194,10 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         }
         generation.wrappingAdd(1, ordering: .releasing)
         runner.syncWithCache()
+        let others = runnersLock.withLock { runners.compactMap { $0 }.filter { $0 !== runner } }
+        for r in others {
+            r.client.context?.loop.execute { r.syncWithCache() }
+        }
     }
 
     /// Runs `body` holding the lock that guards runners' states against INFO and SCRIPT FLUSH.

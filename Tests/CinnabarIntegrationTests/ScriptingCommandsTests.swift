@@ -91,6 +91,24 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTAssertEqual(try pending.wait(), .bulk(Array("mine".utf8)))
     }
 
+    /// SCRIPT FLUSH closes the EVAL state of every loop, not only its own.
+    func testScriptFlushClosesEveryLoopsState() throws {
+        let s = try TestServer(["io-threads": "2"])
+        let a = try s.connect(), b = try s.connect()
+        XCTAssertEqual(try a.reply("EVAL", "return 1", "0"), .integer(1))
+        XCTAssertEqual(try b.reply("EVAL", "return 2", "0"), .integer(2))
+        func luaMemory() throws -> Int {
+            let info = try a.call("INFO", "memory").string ?? ""
+            let line = info.split(separator: "\r\n").first { $0.hasPrefix("used_memory_lua:") } ?? ""
+            return Int(line.dropFirst("used_memory_lua:".count)) ?? -1
+        }
+        XCTAssertGreaterThan(try luaMemory(), 0)
+        XCTAssertEqual(try a.reply("SCRIPT", "FLUSH"), .simple("OK"))
+        try eventually("both loops' states to close") { try luaMemory() == 0 }
+        XCTAssertEqual(try b.reply("EVALSHA", "7f923f79fe76194c868d7e1d0820de36700eb649", "0"),
+                       .error("NOSCRIPT No matching script. Please use EVAL."))
+    }
+
     func testScriptBelowThresholdIsNotBusy() throws {
         let s = try TestServer(["busy-reply-threshold": "60000"])
         let c = try s.connect()
