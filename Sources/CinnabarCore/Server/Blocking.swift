@@ -390,6 +390,12 @@ extension Server {
     /// whose shard could not be taken in order, keys readied by nested
     /// commands): locks the shards involved in ascending order and drains.
     func serveRemainingReadyKeys(_ c: Client) {
+        serveRemainingReadyKeys(config: c.context.config)
+    }
+
+    /// As `serveRemainingReadyKeys(_:)`, outside any command: keys readied by
+    /// active expiry (a stream whose group readers must be told it is gone).
+    func serveRemainingReadyKeys(config: ServerConfig) {
         let waiters = keyspace.waiters
         let n = keyspace.shards.count
         var want: [Int] = []
@@ -405,7 +411,7 @@ extension Server {
             var held = [Bool](repeating: false, count: n)
             for i in want { held[i] = true }
             var taken: [Int] = []
-            let stuck = drainReady(held: &held, taken: &taken, config: c.context.config)
+            let stuck = drainReady(held: &held, taken: &taken, config: config)
             for i in taken.reversed() { keyspace.unlock(i) }
             want.withUnsafeBufferPointer { keyspace.unlock(sorted: $0) }
             if let d = stuck { want.append(d) } else { want = [] }
