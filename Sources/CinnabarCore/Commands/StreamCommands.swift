@@ -68,12 +68,12 @@ public enum StreamCommands {
                         summary: "Trims the stream to (approximately if '~' is passed) a certain size",
                         keySpecs: spec(["RW", "delete"]), tips: nondeterministic, handler: xtrim),
             CommandSpec("xread", arity: -4, flags: [.readonly, .blocking], keys: .range(first: 0, last: 0, step: 0),
-                        keyFinder: { readKeys($0, group: false) }, group: .stream, since: "5.0.0",
+                        keyFinder: readKeys, group: .stream, since: "5.0.0",
                         complexity: "For each stream mentioned: O(N) with N being the number of elements being returned, it means that XREAD-ing with a fixed COUNT is O(1). Note that when the BLOCK option is used, XADD will pay O(M) time in order to serve the M clients blocked on the stream getting new data.",
                         summary: "Return never seen elements in multiple streams, with IDs greater than the ones reported by the caller for each stream. Can block.",
                         keySpecs: streamsSpec(from: 1), handler: xread),
             CommandSpec("xreadgroup", arity: -7, flags: [.write, .blocking], keys: .range(first: 0, last: 0, step: 0),
-                        keyFinder: { readKeys($0, group: true) }, group: .stream, since: "5.0.0",
+                        keyFinder: readKeys, group: .stream, since: "5.0.0",
                         complexity: "For each stream mentioned: O(M) with M being the number of elements returned. If M is constant (e.g. always asking for the first 10 elements with COUNT), you can consider it O(1). On the other side when XREADGROUP blocks, XADD will pay the O(N) time in order to serve the N clients blocked on the stream getting new data.",
                         summary: "Return new entries from a stream using a consumer group, or access the history of the pending entries for a given consumer. Can block.",
                         keySpecs: streamsSpec(from: 4), handler: xreadgroup),
@@ -655,7 +655,7 @@ public enum StreamCommands {
         return nil
     }
 
-    static func readKeys(_ c: Client, group: Bool) -> KeyLocations {
+    static func readKeys(_ c: Client) -> KeyLocations {
         guard let (first, n) = streamsLayout(c) else { return .positions([]) }
         return .positions(Array(first..<(first + n)))
     }

@@ -332,18 +332,6 @@ struct StreamListpack {
         return 5
     }
 
-    /// Bytes an element holding `s` takes, back-length included (node size checks).
-    static func elementSize(_ s: Bytes) -> Int {
-        var enc: Int
-        if s.count <= 20, let v = ListpackEncoder.canonicalInteger(s) {
-            enc = v >= 0 && v <= 127 ? 1 : v >= -4096 && v <= 4095 ? 2 : v >= -32768 && v <= 32767 ? 3
-                : v >= -8_388_608 && v <= 8_388_607 ? 4 : v >= -2_147_483_648 && v <= 2_147_483_647 ? 5 : 9
-        } else {
-            enc = (s.count < 64 ? 1 : s.count < 4096 ? 2 : 5) + s.count
-        }
-        return enc + backlenBytes(enc)
-    }
-
     // MARK: validation
 
     /// Checks that `lp` is a well-formed listpack whose every element can be

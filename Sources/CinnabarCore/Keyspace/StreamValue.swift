@@ -276,8 +276,6 @@ public final class StreamConsumer {
         self.name = name
         self.seenTime = seenTime
     }
-
-    public var pendingCount: Int { pending.count }
 }
 
 /// A consumer group: its last delivered ID, read counter, pending entries
@@ -296,7 +294,6 @@ public final class StreamGroup {
         self.entriesRead = entriesRead
     }
 
-    public var pendingCount: Int { pending.count }
     public var consumerCount: Int { consumers.count }
 
     private func consumerIndex(_ name: Bytes) -> (Int, Bool) {
