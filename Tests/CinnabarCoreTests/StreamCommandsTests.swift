@@ -39,24 +39,9 @@ private extension Harness {
         return out
     }
 
-    /// Records keyevent notifications as "event key".
-    func recordKeyEvents() -> () -> [String] {
-        final class Box { var events: [String] = [] }
-        let box = Box()
-        server.keyspaceEventSink = { channel, message in
-            let ch = String(decoding: channel, as: UTF8.self)
-            guard let r = ch.range(of: "__keyevent@0__:") else { return }
-            box.events.append(String(ch[r.upperBound...]) + " " + String(decoding: message, as: UTF8.self))
-        }
-        return {
-            defer { box.events.removeAll() }
-            return box.events
-        }
-    }
-
     /// Records what each command that changed data asks to log instead of
     /// itself: nil when logged as called, [] when nothing is logged.
-    func recordPropagation() -> () -> [String]?? {
+    func recordLoggedCommands() -> () -> [String]?? {
         final class Box { var last: [String]?? = .none }
         let box = Box()
         server.afterExecuteHooks.append { c, _, _ in
@@ -68,8 +53,6 @@ private extension Harness {
             return box.last
         }
     }
-
-    var dirty: Int { server.dirty.load(ordering: .relaxed) }
 }
 
 /// Replaces the TIME argument of logged XCLAIMs, which carries the delivery clock.
@@ -166,7 +149,7 @@ final class StreamCommandsTests: XCTestCase {
     /// commands (XCLAIM delivery times masked).
     func testPropagationAsRedis() {
         let h = Harness()
-        let logged = h.recordPropagation()
+        let logged = h.recordLoggedCommands()
         let expected: [(String, [String]??)] = [
             ("XADD s 1-0 a 1", .some(nil)),
             ("XADD s 2-* a 2", .some(["XADD s 2-0 a 2"])),
