@@ -108,6 +108,51 @@ public enum CommandError: Error, Equatable {
     /// `ERR at least 1 input key is needed for '<command>' command`.
     case needsInputKey(command: String)
     case sortScoreNotDouble
+    // Streams.
+    case streamInvalidID
+    case streamMaxlenAndMinid
+    case streamMaxlenNegative
+    case streamLimitNegative
+    case streamLimitWithoutStrategy
+    case streamXtrimWithoutStrategy
+    case streamLimitWithoutApprox
+    case streamXaddIDZero
+    case streamIDExhausted
+    case streamXaddIDNotGreater
+    case streamElementsTooLarge
+    case streamInvalidStart
+    case streamInvalidEnd
+    case streamXreadUnbalanced
+    case streamGroupInXread
+    case streamNoackInXread
+    case streamMissingGroup
+    /// `NOGROUP No such key '<key>' or consumer group '<group>' in XREADGROUP with GROUP option`.
+    case streamNoGroupForRead(key: String, group: String)
+    case streamDollarInXreadgroup
+    case streamGreaterOutsideGroup
+    /// `ERR <command> command is not allowed with BLOCK option from scripts` (the name as called).
+    case streamBlockInScript(command: String)
+    case timeoutNotInteger
+    case streamEntriesReadRange
+    case streamXgroupNeedsKey
+    /// `NOGROUP No such consumer group '<group>' for key name '<key>'`.
+    case streamNoSuchGroup(group: String, key: String)
+    /// `NOGROUP No such key '<key>' or consumer group '<group>'`.
+    case streamNoKeyOrGroup(key: String, group: String)
+    case streamBusyGroup
+    case streamEntriesAddedNegative
+    case streamXsetidBelowMaxDeleted
+    case streamXsetidBelowTop
+    case streamXsetidBelowLength
+    /// `ERR Invalid <what> argument for <command>` (XCLAIM and XAUTOCLAIM numbers).
+    case streamInvalidArgument(what: String, command: String)
+    case streamUnknownClaimOption(String)
+    case streamAutoclaimCount
+    case streamAutoclaimCountMemory
+    /// A blocked XREADGROUP whose group was destroyed.
+    case streamGroupDestroyed
+    /// A blocked XREADGROUP whose key was deleted or replaced.
+    case streamKeyDeleted
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -230,6 +275,48 @@ public enum CommandError: Error, Equatable {
         case .weightNotFloat: return "ERR weight value is not a float"
         case .needsInputKey(let command): return "ERR at least 1 input key is needed for '\(command)' command"
         case .sortScoreNotDouble: return "ERR One or more scores can't be converted into double"
+        case .streamInvalidID: return "ERR Invalid stream ID specified as stream command argument"
+        case .streamMaxlenAndMinid: return "ERR syntax error, MAXLEN and MINID options at the same time are not compatible"
+        case .streamMaxlenNegative: return "ERR The MAXLEN argument must be >= 0."
+        case .streamLimitNegative: return "ERR The LIMIT argument must be >= 0."
+        case .streamLimitWithoutStrategy: return "ERR syntax error, LIMIT cannot be used without specifying a trimming strategy"
+        case .streamXtrimWithoutStrategy: return "ERR syntax error, XTRIM must be called with a trimming strategy"
+        case .streamLimitWithoutApprox: return "ERR syntax error, LIMIT cannot be used without the special ~ option"
+        case .streamXaddIDZero: return "ERR The ID specified in XADD must be greater than 0-0"
+        case .streamIDExhausted: return "ERR The stream has exhausted the last possible ID, unable to add more items"
+        case .streamXaddIDNotGreater: return "ERR The ID specified in XADD is equal or smaller than the target stream top item"
+        case .streamElementsTooLarge: return "ERR Elements are too large to be stored"
+        case .streamInvalidStart: return "ERR invalid start ID for the interval"
+        case .streamInvalidEnd: return "ERR invalid end ID for the interval"
+        case .streamXreadUnbalanced:
+            return "ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified."
+        case .streamGroupInXread: return "ERR The GROUP option is only supported by XREADGROUP. You called XREAD instead."
+        case .streamNoackInXread: return "ERR The NOACK option is only supported by XREADGROUP. You called XREAD instead."
+        case .streamMissingGroup: return "ERR Missing GROUP option for XREADGROUP"
+        case .streamNoGroupForRead(let key, let group):
+            return "NOGROUP No such key '\(key)' or consumer group '\(group)' in XREADGROUP with GROUP option"
+        case .streamDollarInXreadgroup:
+            return "ERR The $ ID is meaningless in the context of XREADGROUP: you want to read the history of this consumer by specifying a proper ID, or use the > ID to get new messages. The $ ID would just return an empty result set."
+        case .streamGreaterOutsideGroup:
+            return "ERR The > ID can be specified only when calling XREADGROUP using the GROUP <group> <consumer> option."
+        case .streamBlockInScript(let command): return "ERR \(command) command is not allowed with BLOCK option from scripts"
+        case .timeoutNotInteger: return "ERR timeout is not an integer or out of range"
+        case .streamEntriesReadRange: return "ERR value for ENTRIESREAD must be positive or -1"
+        case .streamXgroupNeedsKey:
+            return "ERR The XGROUP subcommand requires the key to exist. Note that for CREATE you may want to use the MKSTREAM option to create an empty stream automatically."
+        case .streamNoSuchGroup(let group, let key): return "NOGROUP No such consumer group '\(group)' for key name '\(key)'"
+        case .streamNoKeyOrGroup(let key, let group): return "NOGROUP No such key '\(key)' or consumer group '\(group)'"
+        case .streamBusyGroup: return "BUSYGROUP Consumer Group name already exists"
+        case .streamEntriesAddedNegative: return "ERR entries_added must be positive"
+        case .streamXsetidBelowMaxDeleted: return "ERR The ID specified in XSETID is smaller than the provided max_deleted_entry_id"
+        case .streamXsetidBelowTop: return "ERR The ID specified in XSETID is smaller than the target stream top item"
+        case .streamXsetidBelowLength: return "ERR The entries_added specified in XSETID is smaller than the target stream length"
+        case .streamInvalidArgument(let what, let command): return "ERR Invalid \(what) argument for \(command)"
+        case .streamUnknownClaimOption(let option): return "ERR Unrecognized XCLAIM option '\(option)'"
+        case .streamAutoclaimCount: return "ERR COUNT must be > 0"
+        case .streamAutoclaimCountMemory: return "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
+        case .streamGroupDestroyed: return "NOGROUP the consumer group this client was blocked on no longer exists"
+        case .streamKeyDeleted: return "UNBLOCKED the stream key no longer exists"
         case .custom(let s): return s
         }
     }

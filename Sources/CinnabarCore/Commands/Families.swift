@@ -16,6 +16,7 @@ public enum CoreCommands {
             PubSubCommands.all,
             SortedSetCommands.all,
             SortCommands.all,
+            StreamCommands.all,
         ]
     }
 }

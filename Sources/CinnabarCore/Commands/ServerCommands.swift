@@ -809,6 +809,7 @@ extension Server {
         for ctx in contexts { ctx.stats.reset() }
         expiredKeys.store(0, ordering: .relaxed)
         metrics.reset()
+        LazyFree.shared.freedObjects.store(0, ordering: .relaxed)
         for ext in extensions { ext.resetStats() }
     }
 }

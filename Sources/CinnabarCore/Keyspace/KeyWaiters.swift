@@ -146,4 +146,13 @@ extension Database {
         guard type != .string, keyspace.waiters.anyWaiting else { return }
         keyspace.waiters.signal(shard: keyspace.shardIndex(key.hash), db: index, key: key)
     }
+
+    /// A stream leaving the database (deleted, overwritten, renamed away,
+    /// expired) readies its key, as Redis does, so clients blocked in
+    /// XREADGROUP on it are told; other types need nothing.
+    @inline(__always)
+    func keyRemoved(_ key: Key, _ type: ValueType) {
+        guard type == .stream, keyspace.waiters.anyWaiting else { return }
+        keyspace.waiters.signal(shard: keyspace.shardIndex(key.hash), db: index, key: key)
+    }
 }

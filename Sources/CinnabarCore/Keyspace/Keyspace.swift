@@ -269,7 +269,11 @@ public final class Keyspace: @unchecked Sendable {
                     if e.isExpired(at: now) {
                         let key = Array(e.key)
                         key.withBytes { k in
-                            if let gone = dict.remove(k, hash: KeyHash.hash(k)) { gone.free() }
+                            let hash = KeyHash.hash(k)
+                            if let gone = dict.remove(k, hash: hash) {
+                                if gone.type == .stream && waiters.anyWaiting { waiters.signal(shard: i, db: db, key: Key(k, hash: hash)) }
+                                gone.free()
+                            }
                             observer?.keyExpired(db: db, key: k)
                         }
                         expired += 1
@@ -331,7 +335,10 @@ public struct Database {
     }
 
     private func expireNow(_ d: Dict, _ key: Key) {
-        if let gone = d.remove(key.bytes, hash: key.hash) { gone.free() }
+        if let gone = d.remove(key.bytes, hash: key.hash) {
+            keyRemoved(key, gone.type)
+            gone.free()
+        }
         observer?.keyExpired(db: index, key: key.bytes)
     }
 
@@ -364,6 +371,7 @@ public struct Database {
             let e = Entry.makeString(key: key.bytes, value: value)
             e.expireAt = ttl
             d.replace(old, with: e, hash: key.hash)
+            keyRemoved(key, old.type)
             old.free()
             return e
         }
@@ -384,6 +392,7 @@ public struct Database {
             let revived = old.isExpired(at: now)
             e.expireAt = keepTTL ? old.expireAt : expireAt
             d.replace(old, with: e, hash: key.hash)
+            keyRemoved(key, old.type)
             old.free()
             if revived { keyCreated(key, object.valueType) }
         } else {
@@ -399,6 +408,7 @@ public struct Database {
     public func delete(_ key: Key) -> Bool {
         let d = dict(for: key.hash)
         guard let e = d.remove(key.bytes, hash: key.hash) else { return false }
+        keyRemoved(key, e.type)
         let live = !e.isExpired(at: now)
         e.free()
         if !live { observer?.keyExpired(db: index, key: key.bytes) }
@@ -408,7 +418,8 @@ public struct Database {
     /// Unlinks `key`'s live entry without freeing it (RENAME, MOVE); the caller
     /// must relink it with `insert(_:)` or free it.
     public func detach(_ key: Key) -> Entry? {
-        guard lookup(key) != nil else { return nil }
+        guard let e = lookup(key) else { return nil }
+        keyRemoved(key, e.type)
         return dict(for: key.hash).remove(key.bytes, hash: key.hash)
     }
 

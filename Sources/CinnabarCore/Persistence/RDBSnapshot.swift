@@ -35,9 +35,6 @@ public enum RDBValues {
     /// Reads a value of RDB type `type`.
     public static func read(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> RDBValue {
         if type == RDB.TypeCode.string { return .string(try r.string()) }
-        if type == RDB.TypeCode.streamListpacks || type == RDB.TypeCode.streamListpacks2 {
-            throw RDBError("the RDB holds a stream key; Cinnabar has no stream type")
-        }
         guard let loader = loaders[type] else { throw RDBError("Unknown RDB value type \(type)") }
         return .object(try loader(type, &r))
     }

@@ -36,14 +36,22 @@ public struct BlockedOperation {
     /// A second key the operation writes in the same database (BLMOVE's
     /// destination); its shard is locked along with the source key's.
     public let destination: [UInt8]?
+    /// For waits that depend on more than the key's type (streams: new
+    /// entries past an ID, or a key or group that went away): decides from
+    /// the key's live entry, nil when absent, whether to serve now; `serve`
+    /// then runs whatever the key holds. When nil, a waiter is served once
+    /// the key holds `valueType`.
+    public let isReady: ((Entry?) -> Bool)?
     /// Performs the operation from `key` (which holds a live value of
-    /// `valueType`): replies through the context, emits events, and records
-    /// the equivalent non-blocking command with `propagate`.
+    /// `valueType` unless `isReady` decided): replies through the context,
+    /// emits events, and records the equivalent non-blocking command with `propagate`.
     public let serve: (BlockedServe, Key) -> Void
 
-    public init(valueType: ValueType, destination: [UInt8]? = nil, serve: @escaping (BlockedServe, Key) -> Void) {
+    public init(valueType: ValueType, destination: [UInt8]? = nil, isReady: ((Entry?) -> Bool)? = nil,
+                serve: @escaping (BlockedServe, Key) -> Void) {
         self.valueType = valueType
         self.destination = destination
+        self.isReady = isReady
         self.serve = serve
     }
 }
@@ -244,19 +252,41 @@ extension Server {
             releaseQueues(w, w.keys)
         }
         swapDatabaseHooks.append { [unowned(unsafe) self] a, b in signalSwappedKeys(a, b) }
+        beforeFlushHooks.append { [unowned(unsafe) self] db in signalFlushedStreams(db) }
+    }
+
+    /// FLUSHDB/FLUSHALL: waited-on keys holding streams become ready, so
+    /// clients blocked in XREADGROUP learn their key is gone (Redis does the
+    /// same). Every shard is locked and the keys are still there.
+    private func signalFlushedStreams(_ db: Int) {
+        let waiters = keyspace.waiters
+        guard waiters.anyWaiting else { return }
+        for (i, q) in waiters.shards.enumerated() {
+            for wk in Array(q.waiting.keys) where db < 0 || wk.db == db {
+                wk.withKey { k in
+                    if let e = keyspace.shards[i].dbs[wk.db].find(k.bytes, hash: k.hash), e.type == .stream {
+                        waiters.signal(shard: i, db: wk.db, key: k)
+                    }
+                }
+            }
+        }
     }
 
     /// SWAPDB: keys that now exist under waited-on names of either database
-    /// become ready, expired or not (serving looks them up again). Every
-    /// shard is locked.
+    /// become ready, expired or not (serving looks them up again), and so do
+    /// names that held a stream before and no longer do. Every shard is locked.
     private func signalSwappedKeys(_ a: Int, _ b: Int) {
         let waiters = keyspace.waiters
         guard waiters.anyWaiting else { return }
         for (i, q) in waiters.shards.enumerated() {
             for wk in Array(q.waiting.keys) where wk.db == a || wk.db == b {
                 let dict = keyspace.shards[i].dbs[wk.db]
+                // What the name held before the swap is now in the other database.
+                let before = keyspace.shards[i].dbs[wk.db == a ? b : a]
                 wk.withKey { k in
-                    if let e = dict.find(k.bytes, hash: k.hash), e.type != .string {
+                    let now = dict.find(k.bytes, hash: k.hash)
+                    let wasStream = before.find(k.bytes, hash: k.hash)?.type == .stream
+                    if (now != nil && now!.type != .string) || (wasStream && now?.type != .stream) {
                         waiters.signal(shard: i, db: wk.db, key: k)
                     }
                 }
@@ -360,6 +390,12 @@ extension Server {
     /// whose shard could not be taken in order, keys readied by nested
     /// commands): locks the shards involved in ascending order and drains.
     func serveRemainingReadyKeys(_ c: Client) {
+        serveRemainingReadyKeys(config: c.context.config)
+    }
+
+    /// As `serveRemainingReadyKeys(_:)`, outside any command: keys readied by
+    /// active expiry (a stream whose group readers must be told it is gone).
+    func serveRemainingReadyKeys(config: ServerConfig) {
         let waiters = keyspace.waiters
         let n = keyspace.shards.count
         var want: [Int] = []
@@ -375,7 +411,7 @@ extension Server {
             var held = [Bool](repeating: false, count: n)
             for i in want { held[i] = true }
             var taken: [Int] = []
-            let stuck = drainReady(held: &held, taken: &taken, config: c.context.config)
+            let stuck = drainReady(held: &held, taken: &taken, config: config)
             for i in taken.reversed() { keyspace.unlock(i) }
             want.withUnsafeBufferPointer { keyspace.unlock(sorted: $0) }
             if let d = stuck { want.append(d) } else { want = [] }
@@ -421,13 +457,18 @@ extension Server {
         return key.withKey { k -> Int? in
             var idx = 0
             while let queue = queues.waiting[key], idx < queue.count {
-                guard let e = db.peek(k) else { return nil }
+                let e = db.peek(k)
                 let w = queue[idx]
                 if !w.isWaiting {
                     waiters.dequeue(w, from: key, shard: shard)
                     continue
                 }
-                if w.operation.valueType != e.type {
+                if let ready = w.operation.isReady {
+                    if !ready(e) {
+                        idx += 1
+                        continue
+                    }
+                } else if e == nil || w.operation.valueType != e!.type {
                     idx += 1
                     continue
                 }

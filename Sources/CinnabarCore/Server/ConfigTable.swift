@@ -535,8 +535,8 @@ public enum ConfigTable {
             .int("zset-max-listpack-entries", \.zsetMaxListpackEntries, 0...Int.max, alias: "zset-max-ziplist-entries"),
             .int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int.max, alias: "zset-max-ziplist-value", memory: true),
             .stored("hll-sparse-max-bytes", .memory(0...Int.max), "3000"),
-            .stored("stream-node-max-bytes", .memory(0...Int.max), "4096"),
-            .stored("stream-node-max-entries", .int(0...Int.max), "100"),
+            .int("stream-node-max-bytes", \.streamNodeMaxBytes, 0...Int.max, memory: true),
+            .int("stream-node-max-entries", \.streamNodeMaxEntries, 0...Int.max),
             // Persistence.
             P("dir", flags: [.protected, .denyLoading], rewrite: .lines(alwaysWrite: true, { ["dir " + quotedRepr(bytes: Array($0.dir.utf8))] }),
               get: { $0.dir }, set: { c, a in

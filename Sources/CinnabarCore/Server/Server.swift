@@ -465,6 +465,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
             for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
                 keyspace.activeExpire(shard: i, now: now, budgetNanos: budget, effort: effort, observer: self)
             }
+            if keyspace.waiters.anyReady { serveRemainingReadyKeys(config: ctx.config) }
         }
         for i in stride(from: ctx.loop.index, to: keyspace.shards.count, by: loops) {
             if keyspace.lock(i) {
