@@ -16,6 +16,8 @@ public enum CoreCommands {
             PubSubCommands.all,
             SortedSetCommands.all,
             SortCommands.all,
+            HyperLogLogCommands.all,
+            GeoCommands.all,
         ]
     }
 }

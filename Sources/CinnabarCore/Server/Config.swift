@@ -61,6 +61,8 @@ public struct ServerConfig {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// Sparse HyperLogLogs longer than this many bytes become dense.
+    public var hllSparseMaxBytes = 3000
     /// client-output-buffer-limit per class: (hard, soft, soft seconds).
     public var outputLimits: [String: (hard: Int, soft: Int, seconds: Int)] = [
         "normal": (0, 0, 0), "replica": (256 << 20, 64 << 20, 60), "pubsub": (32 << 20, 8 << 20, 60),
