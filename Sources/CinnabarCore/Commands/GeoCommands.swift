@@ -216,14 +216,6 @@ public enum GeoCommands {
         var wrong = false
         var z = SortedSetCommands.writeZSet(c, key, wrongType: &wrong)
         if wrong { return }
-        // Replicas and the AOF get the ZADD this amounts to, as Redis sends.
-        var zadd: [[UInt8]] = [Array("zadd".utf8)]
-        for i in 1..<first { zadd.append(Array(c.arg(i))) }
-        for i in 0..<elements {
-            zadd.append(Numbers.int64Bytes(Int64(scores[i])))
-            zadd.append(Array(c.arg(first + 3 * i + 2)))
-        }
-        c.propagateAs = [zadd]
         if z == nil {
             if xx {
                 c.reply.integer(0)
@@ -251,6 +243,14 @@ public enum GeoCommands {
         if added + updated > 0 {
             c.touched(key, changes: added + updated)
             c.notify(.zset, "zadd", key.bytes)
+            // Replicas and the AOF get the ZADD this amounts to, as Redis sends.
+            var zadd: [[UInt8]] = [Array("zadd".utf8)]
+            for i in 1..<first { zadd.append(Array(c.arg(i))) }
+            for i in 0..<elements {
+                zadd.append(Numbers.int64Bytes(Int64(scores[i])))
+                zadd.append(Array(c.arg(first + 3 * i + 2)))
+            }
+            c.propagateAs = [zadd]
         }
     }
 

@@ -217,6 +217,9 @@ enum HLL {
         z += m * sigma(Double(histo[0]) / m)
         let alpha = 0.721347520444481703680
         let e = (alpha * m * m / z).rounded(.toNearestOrAwayFromZero)
+        // Only histograms of invalid values (which callers reject) get here
+        // with z == 0; x86's conversion of the infinity gives this.
+        guard e.isFinite && e >= 0 && e < 18446744073709551616.0 else { return 1 << 63 }
         return UInt64(e)
     }
 
