@@ -502,4 +502,26 @@ final class GeoCommandsTests: XCTestCase {
             step(words("GEOHASH", "pts", "m0", "m5", "m10", "m15", "m20", "m25", "m30", "m35", "m40", "m45", "m50", "m55", "m60", "m65", "m70", "m75", "m80", "m85", "m90", "m95", "m100", "m105", "m110", "m115", "m120", "m125", "m130", "m135", "m140", "m145", "m150", "m155", "m160", "m165", "m170", "m175", "m180", "m185", "m190", "m195", "m200", "m205", "m210", "m215", "m220", "m225", "m230", "m235", "m240", "m245", "m250", "m255", "m260", "m265", "m270", "m275", "m280", "m285", "m290", "m295"), "*60\r\n$11\r\nsrbjc1w3r00\r\n$11\r\n84drqme30g0\r\n$11\r\n0h7x9dm9720\r\n$11\r\nsrbmcb37ge0\r\n$11\r\ne1b198e1990\r\n$11\r\n8fn76hvwug0\r\n$11\r\nspzfe4cek60\r\n$11\r\njcxvrcyc5s0\r\n$11\r\nwfjmv3r5hs0\r\n$11\r\nspzjgsm8g20\r\n$11\r\nrexjb7fpcz0\r\n$11\r\nem45r85j5v0\r\n$11\r\nu0pfv3y9y70\r\n$11\r\n84dft0hux20\r\n$11\r\nk7ctfp7uux0\r\n$11\r\nspzysvj4c70\r\n$11\r\nv8y217ghpd0\r\n$11\r\n41r7s5ttr10\r\n$11\r\nsrbrnerys40\r\n$11\r\npt68j0pmcp0\r\n$11\r\ntq11g4jmm30\r\n$11\r\nsrb5e6uefs0\r\n$11\r\ng0ttk5t1sv0\r\n$11\r\nv1c376rj2r0\r\n$11\r\nsrb4exg5b70\r\n$11\r\nq1z8njhd590\r\n$11\r\nuv1cruxm3p0\r\n$11\r\nsrbk150q2x0\r\n$11\r\ncqwrtpqz8x0\r\n$11\r\n7jb8tgyzzy0\r\n$11\r\nu0p07s4e040\r\n$11\r\n5st278d4xb0\r\n$11\r\nrbrfemb1710\r\n$11\r\nu0pfqnwmkz0\r\n$11\r\nrmu13nnnx50\r\n$11\r\nkzg4j7uu190\r\n$11\r\nsrb6tj14zj0\r\n$11\r\ny2tjqufu9h0\r\n$11\r\nze1ezgwjp00\r\n$11\r\nspzs1ghmuh0\r\n$11\r\n3s2y8hg0cc0\r\n$11\r\n1nzje78jct0\r\n$11\r\nu0pct42qpw0\r\n$11\r\nuw9n8c2gec0\r\n$11\r\ncmbwhpdg4b0\r\n$11\r\nu0p644zd2b0\r\n$11\r\n3hdct636jx0\r\n$11\r\nqv25hftktb0\r\n$11\r\nu0pg3bxdf00\r\n$11\r\nvqr84ys7700\r\n$11\r\ne4qz70hern0\r\n$11\r\nsrbjm7byz10\r\n$11\r\n22tn7n9e4k0\r\n$11\r\nxeyeytxjf90\r\n$11\r\nspznwtxu810\r\n$11\r\nkhrrr0f02w0\r\n$11\r\nuyn68gsmn70\r\n$11\r\nu207895ujm0\r\n$11\r\nn1dzr4fvq10\r\n$11\r\n0v18ntfwph0\r\n"),
         ])
     }
+
+    /// GEOADD is logged as the ZADD it amounts to; searches with STORE are
+    /// logged as called. Events and change counts follow Redis.
+    func testPropagationEventsAndChanges() {
+        let h = Harness(["notify-keyspace-events": "EAn"])
+        let propagated = h.recordPropagation()
+        let events = h.recordKeyEvents()
+        XCTAssertEqual(h.changes("GEOADD", "g", "CH", "13.361389", "38.115556", "Palermo", "15.087269", "37.502669", "Catania"), 2)
+        XCTAssertEqual(propagated(), ["zadd g CH 3479099956230698 Palermo 3479447370796909 Catania"])
+        XCTAssertEqual(events(), ["new g", "zadd g"])
+        XCTAssertEqual(h.changes("GEOADD", "g", "NX", "1", "1", "Palermo"), 0)
+        XCTAssertNil(propagated())
+        XCTAssertEqual(events(), [])
+        XCTAssertEqual(h.changes("GEORADIUS", "g", "15", "37", "200", "km", "STORE", "d"), 2)
+        XCTAssertNil(propagated())
+        XCTAssertEqual(events(), ["new d", "georadiusstore d"])
+        XCTAssertEqual(h.changes("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "1", "km"), 1)
+        XCTAssertEqual(events(), ["del d"])
+        XCTAssertEqual(h.changes("GEOSEARCHSTORE", "d", "g", "FROMLONLAT", "15", "37", "BYRADIUS", "100", "km", "STOREDIST"), 1)
+        XCTAssertEqual(events(), ["new d", "geosearchstore d"])
+        XCTAssertEqual(h.changes("GEORADIUS_RO", "g", "15", "37", "200", "km"), 0)
+    }
 }

@@ -270,20 +270,18 @@ final class HyperLogLogCommandsTests: XCTestCase {
     /// Only a register change or a cache refresh counts as a change (save
     /// points, WATCH), as in Redis.
     func testChangesAndWatch() {
-        let h = Harness()
+        let h = Harness(["notify-keyspace-events": "EAn"])
         let other = h.newClient()
-        func changes() -> Int {
-            let info = h.run("INFO", "persistence")
-            let line = info.split(separator: "\r\n").first { $0.hasPrefix("rdb_changes_since_last_save:") }!
-            return Int(line.split(separator: ":")[1])!
-        }
-        let start = changes()
-        XCTAssertEqual(h.run("PFADD", "h", "a", "b"), R.int(1))
-        XCTAssertEqual(changes() - start, 3, "the creation and each raised register")
-        XCTAssertEqual(h.run("PFADD", "h", "a"), R.int(0))
-        XCTAssertEqual(h.run("PFCOUNT", "h"), R.int(2))
-        XCTAssertEqual(h.run("PFCOUNT", "h"), R.int(2))
-        XCTAssertEqual(changes() - start, 4, "only the first PFCOUNT refreshed the cached estimate")
+        let events = h.recordKeyEvents()
+        XCTAssertEqual(h.changes("PFADD", "h", "a", "b"), 3, "the creation and each raised register")
+        XCTAssertEqual(events(), ["new h", "pfadd h"])
+        XCTAssertEqual(h.changes("PFADD", "h", "a"), 0)
+        XCTAssertEqual(h.changes("PFCOUNT", "h"), 1, "the cached estimate was refreshed")
+        XCTAssertEqual(h.changes("PFCOUNT", "h"), 0)
+        XCTAssertEqual(h.changes("PFMERGE", "m", "h"), 1)
+        XCTAssertEqual(h.changes("PFDEBUG", "TODENSE", "m"), 1)
+        XCTAssertEqual(h.changes("PFDEBUG", "TODENSE", "m"), 0)
+        XCTAssertEqual(events(), ["new m", "pfadd m"])
         XCTAssertEqual(h.run("WATCH", "h"), R.ok)
         XCTAssertEqual(h.run("PFCOUNT", "h", on: other), R.int(2))
         XCTAssertEqual(h.run("MULTI"), R.ok)
