@@ -153,6 +153,26 @@ public enum CommandError: Error, Equatable {
     case streamGroupDestroyed
     /// A blocked XREADGROUP whose key was deleted or replaced.
     case streamKeyDeleted
+    // HyperLogLog.
+    /// A string that is not an HLL value (bad header or length).
+    case hllNotHLL
+    /// An HLL value whose registers do not decode.
+    case hllCorrupted
+    // Geo.
+    /// Coordinates outside the indexable area, as `%f` texts.
+    case invalidLonLat(lon: String, lat: String)
+    case geoUnsupportedUnit
+    /// `ERR need numeric <what>` (radius, width, height).
+    case geoNeedNumeric(String)
+    case geoRadiusNegative
+    case geoBoxNegative
+    case geoMemberUndecodable
+    case geoCountNotPositive
+    /// A store variant with WITHDIST/WITHHASH/WITHCOORD; `what` names it.
+    case geoStoreIncompatible(what: String)
+    case geoNeedsFrom(command: String)
+    case geoNeedsBy(command: String)
+    case geoAnyWithoutCount
     /// A message for a rare case; `text` is the whole reply after the `-`.
     case custom(String)
 
@@ -317,6 +337,19 @@ public enum CommandError: Error, Equatable {
         case .streamAutoclaimCountMemory: return "ERR Insufficient memory, failed allocating transient memory, COUNT too high."
         case .streamGroupDestroyed: return "NOGROUP the consumer group this client was blocked on no longer exists"
         case .streamKeyDeleted: return "UNBLOCKED the stream key no longer exists"
+        case .hllNotHLL: return "WRONGTYPE Key is not a valid HyperLogLog string value."
+        case .hllCorrupted: return "INVALIDOBJ Corrupted HLL object detected"
+        case .invalidLonLat(let lon, let lat): return "ERR invalid longitude,latitude pair \(lon),\(lat)"
+        case .geoUnsupportedUnit: return "ERR unsupported unit provided. please use M, KM, FT, MI"
+        case .geoNeedNumeric(let what): return "ERR need numeric \(what)"
+        case .geoRadiusNegative: return "ERR radius cannot be negative"
+        case .geoBoxNegative: return "ERR height or width cannot be negative"
+        case .geoMemberUndecodable: return "ERR could not decode requested zset member"
+        case .geoCountNotPositive: return "ERR COUNT must be > 0"
+        case .geoStoreIncompatible(let what): return "ERR \(what) is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+        case .geoNeedsFrom(let command): return "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for \(command)"
+        case .geoNeedsBy(let command): return "ERR exactly one of BYRADIUS and BYBOX can be specified for \(command)"
+        case .geoAnyWithoutCount: return "ERR the ANY argument requires COUNT argument"
         case .custom(let s): return s
         }
     }

@@ -17,6 +17,8 @@ public enum CoreCommands {
             SortedSetCommands.all,
             SortCommands.all,
             StreamCommands.all,
+            HyperLogLogCommands.all,
+            GeoCommands.all,
         ]
     }
 }

@@ -64,6 +64,8 @@ public struct ServerConfig {
     /// Streams open a new node once the last reaches this many bytes or entries (0 = no limit).
     public var streamNodeMaxBytes = 4096
     public var streamNodeMaxEntries = 100
+    /// Sparse HyperLogLogs longer than this many bytes become dense.
+    public var hllSparseMaxBytes = 3000
     /// client-output-buffer-limit per class: (hard, soft, soft seconds).
     public var outputLimits: [String: (hard: Int, soft: Int, seconds: Int)] = [
         "normal": (0, 0, 0), "replica": (256 << 20, 64 << 20, 60), "pubsub": (32 << 20, 8 << 20, 60),

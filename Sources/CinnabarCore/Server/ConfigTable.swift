@@ -534,7 +534,7 @@ public enum ConfigTable {
             .int("set-max-intset-entries", \.setMaxIntsetEntries, 0...Int.max),
             .int("zset-max-listpack-entries", \.zsetMaxListpackEntries, 0...Int.max, alias: "zset-max-ziplist-entries"),
             .int("zset-max-listpack-value", \.zsetMaxListpackValue, 0...Int.max, alias: "zset-max-ziplist-value", memory: true),
-            .stored("hll-sparse-max-bytes", .memory(0...Int.max), "3000"),
+            .int("hll-sparse-max-bytes", \.hllSparseMaxBytes, 0...Int.max, memory: true),
             .int("stream-node-max-bytes", \.streamNodeMaxBytes, 0...Int.max, memory: true),
             .int("stream-node-max-entries", \.streamNodeMaxEntries, 0...Int.max),
             // Persistence.
