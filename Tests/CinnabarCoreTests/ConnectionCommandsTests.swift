@@ -85,7 +85,7 @@ final class ConnectionCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("CLIENT", "NO-TOUCH", "on"), R.err("ERR unknown subcommand 'NO-TOUCH'. Try CLIENT HELP."))
         XCTAssertEqual(h.run("CLIENT"), R.err("ERR wrong number of arguments for 'client' command"))
         let help = h.run("CLIENT", "HELP")
-        XCTAssertTrue(help.hasPrefix("*33\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), help)
+        XCTAssertTrue(help.hasPrefix("*43\r\n+CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"), help)
     }
 
     func testClientReplyModes() {

@@ -554,7 +554,7 @@ final class ServerCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("DEBUG", "xyz"), R.err("ERR unknown subcommand or wrong number of arguments for 'xyz'. Try DEBUG HELP."))
         XCTAssertEqual(h.run("DEBUG", "SET-ACTIVE-EXPIRE"),
                        R.err("ERR unknown subcommand or wrong number of arguments for 'SET-ACTIVE-EXPIRE'. Try DEBUG HELP."))
-        XCTAssertTrue(h.run("DEBUG", "HELP").hasPrefix("*25\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"))
+        XCTAssertTrue(h.run("DEBUG", "HELP").hasPrefix("*27\r\n+DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:\r\n"))
     }
 
     // MARK: SHUTDOWN, MONITOR

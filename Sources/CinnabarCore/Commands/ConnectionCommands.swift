@@ -55,6 +55,19 @@ public enum ConnectionCommands {
                             complexity: "O(log N) where N is the number of client connections",
                             summary: "Ends the wait of a client blocked on keys, as a timeout or with an error.",
                             handler: clientUnblock),
+                CommandSpec("tracking", arity: -3, flags: clientFlags, group: .connection, since: "6.0.0",
+                            complexity: "O(1). Some options may introduce additional complexity.",
+                            summary: "Turns server-assisted client-side caching on or off for the connection.",
+                            handler: TrackingCommands.tracking),
+                CommandSpec("caching", arity: 3, flags: clientFlags, group: .connection, since: "6.0.0",
+                            summary: "Tells whether the next command's keys are tracked (OPTIN/OPTOUT modes).",
+                            handler: TrackingCommands.caching),
+                CommandSpec("getredir", arity: 2, flags: clientFlags, group: .connection, since: "6.0.0",
+                            summary: "Returns the id of the client invalidations are redirected to.",
+                            handler: TrackingCommands.getRedirect),
+                CommandSpec("trackinginfo", arity: 2, flags: clientFlags, group: .connection, since: "6.2.0",
+                            summary: "Describes the connection's client-side caching settings.",
+                            handler: TrackingCommands.trackingInfo),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .connection, since: "5.0.0",
                             summary: "Describes the CLIENT subcommands.", handler: clientHelp),
             ], handler: nil),
@@ -273,6 +286,9 @@ public enum ConnectionCommands {
         if c.flags.contains(.pubsub) { flags += "P" }
         if c.flags.contains(.multi) { flags += "x" }
         if c.flags.contains(.blocked) || c.flags.contains(.postponed) { flags += "b" }
+        if c.flags.contains(.tracking) { flags += "t" }
+        if c.flags.contains(.trackingBrokenRedirect) { flags += "R" }
+        if c.flags.contains(.trackingBcast) { flags += "B" }
         if c.flags.contains(.dirtyCAS) || c.watchedKeyChanged.load(ordering: .relaxed) { flags += "d" }
         if c.flags.contains(.closeAfterReply) { flags += "c" }
         if c.flags.contains(.closeASAP) { flags += "A" }
@@ -287,7 +303,7 @@ public enum ConnectionCommands {
         s += " multi=\(c.flags.contains(.multi) ? c.queuedCommandCount : -1)"
         s += " qbuf=\(c.queryBufferLength) qbuf-free=\(c.queryBufferFree) argv-mem=\(c.argvMemory) multi-mem=\(c.multiBytes)"
         s += " rbs=\(c.reply.allocatedSize) rbp=\(c.reply.allocatedSize) obl=\(c.reply.pending) oll=0 omem=\(c.outputBufferMemory)"
-        s += " tot-mem=\(c.memoryUsage) events=\(c.eventMask) cmd=\(cmd) user=default redir=-1 resp=\(c.resp.rawValue)"
+        s += " tot-mem=\(c.memoryUsage) events=\(c.eventMask) cmd=\(cmd) user=default redir=\(Tracking.redirectShown(c)) resp=\(c.resp.rawValue)"
         return s
     }
 
@@ -467,8 +483,13 @@ public enum ConnectionCommands {
 
     static func clientHelp(_ c: Client) {
         ServerCommands.replyHelp(c, [
+            "CACHING (YES|NO)",
+            "    In OPTIN (YES) or OPTOUT (NO) tracking mode, track or skip the keys of the next command.",
             "GETNAME",
             "    Return the name of this connection.",
+            "GETREDIR",
+            "    Return the id of the client that receives this connection's invalidations",
+            "    (0: none, -1: tracking is off).",
             "ID",
             "    Return the id of this connection.",
             "INFO",
@@ -495,6 +516,11 @@ public enum ConnectionCommands {
             "    Send replies to this connection, stop sending them, or skip the next one.",
             "SETNAME <name>",
             "    Name this connection.",
+            "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]] [OPTIN] [OPTOUT] [NOLOOP]",
+            "    Turn server-assisted client-side caching on or off: keys this connection reads (or,",
+            "    with BCAST, any key under a prefix) are invalidated when they change.",
+            "TRACKINGINFO",
+            "    Describe this connection's tracking settings.",
             "UNBLOCK <client-id> [TIMEOUT|ERROR]",
             "    End the wait of a client blocked on keys, as if it timed out (default) or with an error.",
         ])

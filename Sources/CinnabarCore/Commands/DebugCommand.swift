@@ -14,6 +14,11 @@ enum DebugCommand {
         if sub.equalsIgnoringCase("help") && c.argc == 2 { help(c) }
         else if sub.equalsIgnoringCase("sleep") && c.argc == 3 { sleep(c) }
         else if sub.equalsIgnoringCase("set-active-expire") && c.argc == 3 { setActiveExpire(c) }
+        else if sub.equalsIgnoringCase("pause-cron") && c.argc == 3 {
+            // atoi semantics, as Redis: anything but a leading non-zero number resumes.
+            c.server.cronPaused.store(c.argString(2).withCString { atoi($0) } != 0, ordering: .relaxed)
+            c.reply.ok()
+        }
         else if sub.equalsIgnoringCase("object") && c.argc == 3 { object(c) }
         else if sub.equalsIgnoringCase("protocol") && c.argc == 3 { proto(c) }
         else if sub.equalsIgnoringCase("populate") && c.argc >= 3 && c.argc <= 5 { populate(c) }
@@ -47,6 +52,8 @@ enum DebugCommand {
             "    Describe the value stored at <key>: encoding, serialized length, access clock.",
             "PANIC",
             "    Abort the server process.",
+            "PAUSE-CRON <0|1>",
+            "    Stop (1) or resume (0) the periodic background work.",
             "POPULATE <count> [<prefix>] [<size>]",
             "    Create <count> string keys named <prefix>:<n> (default prefix 'key') holding 'value:<n>',",
             "    padded or cut to <size> bytes when given. Existing keys are left alone.",
@@ -185,6 +192,7 @@ enum DebugCommand {
                 value.withBytes { vb in _ = db.setString(key, vb) }
                 // Like Redis, populated keys invalidate WATCH but are not counted as changes.
                 if c.server.watchedKeys.load(ordering: .relaxed) > 0 { c.server.invalidateWatchers(db: c.dbIndex, key: key) }
+                if c.server.tracking.work.load(ordering: .relaxed) > 0 { c.server.tracking.keyModified(key, by: c) }
             }
         }
         c.reply.ok()

@@ -15,7 +15,13 @@ extension Server {
         guard c.argc > 0 else { return }
         let mark = c.reply.count
         if !c.pushedSpans.isEmpty { c.pushedSpans.removeAll() }
+        let ctx = c.context!
+        let outer = ctx.currentClient
+        ctx.currentClient = c
         dispatch(c)
+        ctx.currentClient = outer
+        // Invalidations held back while the command ran, CLIENT CACHING's one-command scope.
+        if !c.flags.isDisjoint(with: [.trackingPending, .trackingCaching]) { tracking.afterCommand(c) }
         // CLIENT REPLY OFF/SKIP: whatever this command wrote is dropped, except pub/sub pushes.
         let replyFlags: ClientFlags = [.replyOff, .replySkip, .replySkipNext]
         if !c.flags.isDisjoint(with: replyFlags) {
@@ -81,6 +87,7 @@ extension Server {
                 }
             }
         }
+        if tracking.clients.load(ordering: .relaxed) > 0 { tracking.enforceLimit(current: c, context: c.context) }
         if mustPostpone(c, cmd) {
             postpone(c)
             return
@@ -183,6 +190,8 @@ extension Server {
         c.commandFailed = false
         c.propagateAs = nil
         cmd.handler!(c)
+        // Keys read for a tracking client are remembered while their shards are still held.
+        if cmd.flags.contains(.readonly) && tracking.clients.load(ordering: .relaxed) > 0 { tracking.remember(c, cmd) }
         let blockedNow = c.flags.contains(.blocked)
         // Hooks see commands that changed data, and top-level commands whose
         // nested commands (EXEC, scripts) left effects to log.

@@ -114,6 +114,7 @@ public enum KeyCommands {
         if c.server.watchedKeys.load(ordering: .relaxed) > 0 {
             c.server.invalidateWatchers(db: db, key: key)
         }
+        if c.server.tracking.work.load(ordering: .relaxed) > 0 { c.server.tracking.keyModified(key, by: c) }
     }
 
     /// Parses a database index as Redis's getIntFromObjectOrReply: an integer

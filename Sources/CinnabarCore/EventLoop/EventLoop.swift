@@ -204,6 +204,10 @@ public final class EventLoop: @unchecked Sendable {
         if hasPendingTasks { timeout = 0 }
         let n = (try? Sys.epollWait(epfd, events, maxEvents, timeoutMs: timeout)) ?? 0
         for hook in onWake { hook() }
+        // Tasks queued by other loops before these events arrived run first:
+        // a delivery another loop made (an invalidation, a message) then
+        // precedes the reply to a request the peer sent after seeing it.
+        runPendingTasks()
         dispatch(count: n)
         runPendingTasks()
         fireTimers()

@@ -69,9 +69,12 @@ public final class BlockedServe: KeyspaceWriter {
     public private(set) var errorCode: String?
     /// Commands that reproduce the served operation, in order.
     public private(set) var propagated: [[[UInt8]]] = []
+    /// The blocked client being served (Redis makes it the current client meanwhile).
+    let receiver: Client
 
-    init(server: Server, dbIndex: Int, db: Database, resp: RESPVersion, config: ServerConfig) {
+    init(server: Server, receiver: Client, dbIndex: Int, db: Database, resp: RESPVersion, config: ServerConfig) {
         self.server = server
+        self.receiver = receiver
         self.dbIndex = dbIndex
         self.db = db
         reply = ReplyBuffer(capacity: 256)
@@ -87,6 +90,7 @@ public final class BlockedServe: KeyspaceWriter {
     public func touched(_ key: Key, changes: Int) {
         server.markDirty(changes)
         if server.watchedKeys.load(ordering: .relaxed) > 0 { server.invalidateWatchers(db: dbIndex, key: key) }
+        if server.tracking.work.load(ordering: .relaxed) > 0 { server.tracking.keyModified(key, servedTo: receiver) }
     }
 
     public func notify(_ cls: NotifyFlags, _ event: String, _ key: Bytes) {
@@ -362,6 +366,8 @@ extension Server {
                 slowlog.record(c, micros: Int(duration / 1000), maxLength: ctx.config.slowlogMaxLen)
             }
         }
+        // Invalidations caused by serving it follow its reply, as in Redis.
+        if c.tracking != nil { tracking.flushDeferred(c) }
         c.flags.remove(.blocked)
         c.scheduleWrite()
         c.processInput()
@@ -487,7 +493,7 @@ extension Server {
     /// Runs `w`'s operation from `key` and hands the reply to its loop.
     private func serve(_ w: BlockedWaiter, key: Key, db: Database, config: ServerConfig) {
         let start = Sys.monotonicNanos()
-        let ctx = BlockedServe(server: self, dbIndex: w.db, db: db, resp: w.resp, config: config)
+        let ctx = BlockedServe(server: self, receiver: w.client, dbIndex: w.db, db: db, resp: w.resp, config: config)
         w.operation.serve(ctx, key)
         for command in ctx.propagated { propagate(db: w.db, command) }
         let nanos = Sys.monotonicNanos() - start

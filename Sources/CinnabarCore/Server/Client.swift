@@ -31,6 +31,19 @@ public struct ClientFlags: OptionSet, Sendable {
     public static let replySkip = ClientFlags(rawValue: 1 << 15)
     /// Held by CLIENT PAUSE: the command in `postponedCommand` runs when the pause ends.
     public static let postponed = ClientFlags(rawValue: 1 << 16)
+    /// CLIENT TRACKING ON (CLIENT LIST flag `t`); the bits below refine it (see Tracking.swift).
+    public static let tracking = ClientFlags(rawValue: 1 << 17)
+    /// The redirection client is gone (flag `R`).
+    public static let trackingBrokenRedirect = ClientFlags(rawValue: 1 << 18)
+    /// Broadcasting mode (flag `B`).
+    public static let trackingBcast = ClientFlags(rawValue: 1 << 19)
+    public static let trackingOptin = ClientFlags(rawValue: 1 << 20)
+    public static let trackingOptout = ClientFlags(rawValue: 1 << 21)
+    /// CLIENT CACHING YES/NO given for the next command (or transaction).
+    public static let trackingCaching = ClientFlags(rawValue: 1 << 22)
+    public static let trackingNoloop = ClientFlags(rawValue: 1 << 23)
+    /// Invalidations for this client wait until its command has replied.
+    public static let trackingPending = ClientFlags(rawValue: 1 << 24)
 }
 
 /// A command's arguments copied out of a connection's buffers (queued in
@@ -175,6 +188,9 @@ public final class Client: EventHandler {
     public let watchedKeyChanged = Atomic<Bool>(false)
     /// Pub/sub state, created by the first subscription (owned by its loop).
     var subscriber: Subscriber?
+    /// Client-side caching state, created by the first CLIENT TRACKING ON
+    /// (set under the loop's client lock: CLIENT LIST reads it elsewhere).
+    var tracking: TrackingState?
     /// Byte ranges of the reply buffer written as out-of-band pushes while
     /// the current command's reply is suppressed (CLIENT REPLY OFF/SKIP):
     /// they are delivered anyway, as Redis does for pub/sub messages.

@@ -50,6 +50,8 @@ public struct ServerConfig {
     public var latencyTracking = true
     /// Percentiles INFO latencystats reports (`latency-tracking-info-percentiles`).
     public var latencyPercentiles: [Double] = [50, 99, 99.9]
+    /// Keys the client-side caching table may hold before some are evicted (0 = no limit).
+    public var trackingTableMaxKeys = 1_000_000
     /// `shutdown-on-sigint` / `shutdown-on-sigterm`: words among save, nosave, now, force; empty is `default`.
     public var shutdownOnSigint: [String] = []
     public var shutdownOnSigterm: [String] = []

@@ -613,7 +613,7 @@ public enum ConfigTable {
                 c.latencyPercentiles = values
                 return nil
             }),
-            .stored("tracking-table-max-keys", .int(0...Int.max), "1000000"),
+            .int("tracking-table-max-keys", \.trackingTableMaxKeys, 0...Int.max),
             // Replication (Cinnabar has none; the settings are stored for tooling).
             P("replicaof", alias: "slaveof", flags: [.immutable, .multiArg], rewrite: .lines(alwaysWrite: false, { _ in [] }),
               get: { _ in "" }, set: { _, a in

@@ -26,6 +26,7 @@ extension Client {
         if server.watchedKeys.load(ordering: .relaxed) > 0 {
             server.invalidateWatchers(db: dbIndex, key: key)
         }
+        if server.tracking.work.load(ordering: .relaxed) > 0 { server.tracking.keyModified(key, by: self) }
     }
 
     /// Emits a keyspace notification for `key` in the selected database when
@@ -56,6 +57,7 @@ extension Server {
     /// the caller): signals WATCH, then emits `evicted`, in Redis's order.
     public func keyEvicted(db: Int, key: Key) {
         if watchedKeys.load(ordering: .relaxed) > 0 { invalidateWatchers(db: db, key: key) }
+        if tracking.work.load(ordering: .relaxed) > 0 { tracking.keyRemoved(key) }
         let events = currentContext?.config.notifyKeyspaceEvents ?? config.snapshot.notifyKeyspaceEvents
         if events != 0 {
             emitKeyspaceEvent(.evicted, "evicted", key: key.bytes, db: db, enabled: NotifyFlags(rawValue: events))

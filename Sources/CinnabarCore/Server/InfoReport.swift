@@ -116,7 +116,7 @@ extension Server {
             ("connected_clients", String(connectedClients.load(ordering: .relaxed))), ("cluster_connections", "0"),
             ("maxclients", String(cfg.maxclients)), ("client_recent_max_input_buffer", String(maxIn)),
             ("client_recent_max_output_buffer", String(maxOut)), ("blocked_clients", String(blocked)),
-            ("tracking_clients", "0"), ("clients_in_timeout_table", "0"),
+            ("tracking_clients", String(tracking.clients.load(ordering: .relaxed))), ("clients_in_timeout_table", "0"),
         ]
     }
 
@@ -234,8 +234,9 @@ extension Server {
             ("pubsubshard_channels", String(pubsub.shardChannelCount)), ("latest_fork_usec", "0"), ("total_forks", "0"),
             ("migrate_cached_sockets", "0"), ("slave_expires_tracked_keys", "0"), ("active_defrag_hits", "0"),
             ("active_defrag_misses", "0"), ("active_defrag_key_hits", "0"), ("active_defrag_key_misses", "0"),
-            ("total_active_defrag_time", "0"), ("current_active_defrag_time", "0"), ("tracking_total_keys", "0"),
-            ("tracking_total_items", "0"), ("tracking_total_prefixes", "0"),
+            ("total_active_defrag_time", "0"), ("current_active_defrag_time", "0"), ("tracking_total_keys", String(tracking.totalKeys.load(ordering: .relaxed))),
+            ("tracking_total_items", String(tracking.totalItems.load(ordering: .relaxed))),
+            ("tracking_total_prefixes", String(tracking.prefixCount.load(ordering: .relaxed))),
             ("unexpected_error_replies", String(t.unexpectedErrors)), ("total_error_replies", String(t.errors)),
             ("dump_payload_sanitizations", "0"), ("total_reads_processed", String(t.reads)),
             ("total_writes_processed", String(t.writes)), ("io_threaded_reads_processed", "0"),

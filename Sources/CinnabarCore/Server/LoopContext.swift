@@ -119,6 +119,9 @@ public final class LoopContext {
     /// Nesting of `Server.call` on this thread: 1 for a client's command, more
     /// for commands run by EXEC or a script on its behalf.
     public var callDepth = 0
+    /// The client whose command this loop is processing (Redis's
+    /// current_client), nil between commands.
+    public internal(set) unowned(unsafe) var currentClient: Client?
     /// Writes made by nested commands, waiting for their top-level command to
     /// finish so they are logged together (db, command arguments).
     public var nestedPropagation: [(Int, [[UInt8]])] = []

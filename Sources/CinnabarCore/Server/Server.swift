@@ -101,10 +101,15 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     public private(set) var pubsub: PubSub!
     /// WATCHed keys of every client.
     private(set) var watches: WatchRegistry!
+    /// Client-side caching: tracked keys, broadcast prefixes, invalidation delivery.
+    public let tracking: Tracking
+    /// DEBUG PAUSE-CRON: periodic work is skipped while set.
+    public let cronPaused = Atomic<Bool>(false)
 
     public init(config: ServerConfig, configFile: String? = nil, families: [[CommandSpec]]) {
         self.config = ConfigStore(config, file: configFile)
         keyspace = Keyspace(shardCount: config.shards, databases: config.databases)
+        tracking = Tracking(shardCount: config.shards)
         commands = CommandTable(families)
         log = Logger(path: config.logfile, level: LogLevel(name: config.loglevel) ?? .notice)
         var id = [UInt8](repeating: 0, count: 20)
@@ -115,6 +120,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         watches.install()
         pubsub = PubSub(server: self)
         pubsub.install()
+        tracking.install(self)
         admissionChecks.append { [unowned(unsafe) self] c, cmd in self.evictor.check(c, cmd) }
         cronHooks.append { ctx in Client.checkOutputLimits(ctx) }
         installBlockingHooks()
@@ -435,6 +441,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
             emitKeyspaceEvent(.expired, "expired", key: key, db: db, enabled: NotifyFlags(rawValue: events))
         }
         if watchedKeys.load(ordering: .relaxed) > 0 { invalidateWatchers(db: db, key: Key(key)) }
+        if tracking.work.load(ordering: .relaxed) > 0 { tracking.keyRemoved(Key(key)) }
         for hook in expiryHooks { hook(db, key) }
     }
 
@@ -453,6 +460,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// loop looks after, drop idle clients.
     private func cron(_ ctx: LoopContext) {
         Clock.refresh()
+        if cronPaused.load(ordering: .relaxed) { return }
         let loops = contexts.count
         let now = Sys.unixMillis()
         // Keys do not expire in the background while clients are paused.
