@@ -85,4 +85,19 @@ final class EvictionTests: XCTestCase {
         try c.call("CONFIG", "SET", "maxmemory", "0")
         XCTAssertEqual(try c.call("DBSIZE"), .integer(0))
     }
+
+    /// A command right after one that grew memory sees the growth, even
+    /// within the same millisecond (pipelined): memory samples are not reused
+    /// across writes.
+    func testEvictionFollowsAGrowingWriteAtOnce() throws {
+        let s = try TestServer(mode: .binary)
+        let c = try s.connect()
+        try c.call("CONFIG", "SET", "maxmemory-policy", "volatile-random")
+        try c.call("SETEX", "volatile", "10000", "x")
+        try c.call("CONFIG", "SET", "maxmemory", String(try used(c) + 100 * 1024))
+        let replies = try c.pipeline([["SETBIT", "big", "1600000", "0"], ["EXISTS", "volatile"]])
+        XCTAssertEqual(replies, [.integer(0), .integer(0)],
+                       "the 200 KB SETBIT put memory over the limit: the next command evicts first")
+        try c.call("CONFIG", "SET", "maxmemory", "0")
+    }
 }

@@ -13,6 +13,8 @@ public final class Evictor: @unchecked Sendable {
     /// Keys evicted since start-up (INFO stats `evicted_keys`).
     public let evictedKeys = Atomic<Int>(0)
     private let cursor = Atomic<Int>(0)
+    /// A command that may grow memory was admitted after the last sample.
+    private let grew = Atomic<Bool>(false)
 
     init(server: Server) {
         self.server = server
@@ -34,9 +36,12 @@ public final class Evictor: @unchecked Sendable {
     func check(_ c: Client, _ cmd: CommandSpec) -> CommandError? {
         let cfg = c.context.config
         guard cfg.maxmemory > 0 else { return nil }
-        if usedMemory() <= cfg.maxmemory { return nil }
-        if cfg.maxmemoryPolicy != "noeviction" { evict(cfg) }
         let growing = cmd.flags.contains(.denyoom) || (cmd.name == "exec" && c.queuedFlags.contains(.denyoom))
+        // The sample is reused only while no command that may grow memory
+        // ran since: one SETBIT can allocate megabytes within the millisecond.
+        let stale = grew.exchange(growing, ordering: .relaxed)
+        if usedMemory(fresh: stale) <= cfg.maxmemory { return nil }
+        if cfg.maxmemoryPolicy != "noeviction" { evict(cfg) }
         if growing && usedMemory(fresh: true) > cfg.maxmemory { return .outOfMemory }
         return nil
     }
