@@ -435,6 +435,24 @@ final class ServerCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("COMMAND", "GETKEYS", "get", "a", "b"), R.err("ERR Invalid number of arguments specified for command"))
     }
 
+    /// SET and BITFIELD have variable key flags: what a given call does to
+    /// its key, as Redis 7.0.15 answers (replies recorded from it).
+    func testCommandGetKeysAndFlagsOfVariableFlagCommands() {
+        let h = Harness()
+        let ow = "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+OW\r\n+update\r\n"
+        let rw = "*1\r\n*2\r\n$1\r\nk\r\n*3\r\n+RW\r\n+access\r\n+update\r\n"
+        let ro = "*1\r\n*2\r\n$1\r\nk\r\n*2\r\n+RO\r\n+access\r\n"
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v"), ow)
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "set", "k", "v", "EX", "10", "get"), rw)
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "set", "k", "get"), ow, "GET in the value position is the value")
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8", "0", "overflow", "sat"), ro)
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k"), ro)
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8", "0", "incrby", "u8", "0", "1"), rw)
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8"), rw, "malformed: may write")
+        let info = h.run("COMMAND", "INFO", "set")
+        XCTAssertTrue(info.contains("+RW\r\n+access\r\n+update\r\n+variable_flags\r\n"), info)
+    }
+
     /// Key extraction from Redis 7 key specs, as COMMAND GETKEYSANDFLAGS uses it.
     func testKeySpecExtraction() {
         func args(_ s: String...) -> [[UInt8]] { s.map { Array($0.utf8) } }

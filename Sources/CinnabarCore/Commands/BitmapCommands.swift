@@ -30,6 +30,10 @@ public enum BitmapCommands {
             CommandSpec("bitfield", arity: -2, flags: [.write, .denyoom], keys: one,
                         group: .bitmap, since: "3.2.0", complexity: "O(1) for each subcommand specified",
                         summary: "Reads, writes and increments integers of arbitrary width packed in a string.",
+                        keySpecs: [CommandKeySpec(flags: ["RW", "access", "update", "variable_flags"], .index(1),
+                                                  .range(lastKey: 0, step: 1, limit: 0),
+                                                  notes: "This command allows both access and modification of the key",
+                                                  actualFlags: bitfieldKeyFlags)],
                         handler: bitfield),
             CommandSpec("bitfield_ro", arity: -2, flags: [.readonly, .fast], keys: one,
                         group: .bitmap, since: "6.0.0", complexity: "O(1) for each subcommand specified",
@@ -464,6 +468,22 @@ public enum BitmapCommands {
     }
 
     static func bitfield(_ c: Client) { bitfieldGeneric(c, readOnlyCommand: false) }
+
+    /// BITFIELD only reads its key when every operation is a well-formed GET
+    /// (OVERFLOW aside); anything else, malformed included, may write.
+    static func bitfieldKeyFlags(_ args: [[UInt8]]) -> [String] {
+        func lower(_ a: [UInt8]) -> String { String(decoding: a, as: UTF8.self).lowercased() }
+        var i = 2
+        while i < args.count {
+            let remaining = args.count - i - 1
+            switch lower(args[i]) {
+            case "get" where remaining >= 2: i += 3
+            case "overflow" where remaining >= 1: i += 2
+            default: return ["RW", "access", "update"]
+            }
+        }
+        return ["RO", "access"]
+    }
     static func bitfieldReadOnly(_ c: Client) { bitfieldGeneric(c, readOnlyCommand: true) }
 
     static func bitfieldGeneric(_ c: Client, readOnlyCommand: Bool) {

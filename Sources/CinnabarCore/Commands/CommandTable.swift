@@ -115,12 +115,17 @@ public struct CommandKeySpec: Sendable {
     public let beginSearch: BeginSearch
     public let findKeys: FindKeys
     public let notes: String?
+    /// For `variable_flags` specs: the flags a given command line really
+    /// has (COMMAND GETKEYSANDFLAGS), from the whole command line.
+    public let actualFlags: (@Sendable ([[UInt8]]) -> [String])?
 
-    public init(flags: [String], _ beginSearch: BeginSearch, _ findKeys: FindKeys, notes: String? = nil) {
+    public init(flags: [String], _ beginSearch: BeginSearch, _ findKeys: FindKeys, notes: String? = nil,
+                actualFlags: (@Sendable ([[UInt8]]) -> [String])? = nil) {
         self.flags = flags
         self.beginSearch = beginSearch
         self.findKeys = findKeys
         self.notes = notes
+        self.actualFlags = actualFlags
     }
 
     /// Argument indices of the keys this spec finds in `args` (the whole command line).
@@ -324,7 +329,8 @@ public final class CommandSpec: @unchecked Sendable {
             var out: [(Int, [String])] = []
             for spec in specs {
                 guard let positions = spec.keyPositions(args) else { return nil }
-                for p in positions { out.append((p, spec.flags)) }
+                let flags = spec.actualFlags?(args) ?? spec.flags
+                for p in positions { out.append((p, flags)) }
             }
             return out
         }

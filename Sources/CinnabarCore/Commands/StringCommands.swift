@@ -14,6 +14,10 @@ public enum StringCommands {
             CommandSpec("set", arity: -3, flags: [.write, .denyoom], keys: one,
                         group: .string, since: "1.0.0",
                         summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.",
+                        keySpecs: [CommandKeySpec(flags: ["RW", "access", "update", "variable_flags"], .index(1),
+                                                  .range(lastKey: 0, step: 1, limit: 0),
+                                                  notes: "RW and ACCESS due to the optional `GET` argument",
+                                                  actualFlags: setKeyFlags)],
                         handler: set),
             CommandSpec("setnx", arity: 3, flags: [.write, .denyoom, .fast], keys: one,
                         group: .string, since: "1.0.0", summary: "Sets a key's string value only when the key is absent.",
@@ -242,6 +246,15 @@ public enum StringCommands {
                               Numbers.int64Bytes(expireAt)]]
         }
         return true
+    }
+
+
+    /// SET overwrites its key unless GET (after the value) also reads it.
+    static func setKeyFlags(_ args: [[UInt8]]) -> [String] {
+        for a in args.dropFirst(3) where a.count == 3 && a[0] | 0x20 == 0x67 && a[1] | 0x20 == 0x65 && a[2] | 0x20 == 0x74 {
+            return ["RW", "access", "update"]
+        }
+        return ["OW", "update"]
     }
 
     static func set(_ c: Client) {
