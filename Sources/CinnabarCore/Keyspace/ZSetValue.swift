@@ -152,11 +152,15 @@ public struct ZLexRange {
 
 /// The fields of one skip-list node, a single malloc block:
 ///
-///     0  score (8)              8  backward node (8)
-///     16 next node in its hash bucket (8)
-///     24 member hash (8)        32 member length (4)   36 level (4)
-///     40 per level: forward node (8), span (8)
+///     0  score (8)              8  member length (4)   12 level (4)
+///     16 per level: forward node (8), span (8)
+///     16 + 16 * level: backward node (8), next node in its hash bucket (8),
+///                      member hash (8)
 ///     40 + 16 * level: member bytes
+///
+/// What a search reads at each step (the score and the low levels' links)
+/// comes first, so a step usually costs one cache line; fields only
+/// updates need sit after the links.
 ///
 /// The span of a level link counts the nodes it jumps over plus one, so ranks
 /// add up along any search path.
@@ -165,19 +169,21 @@ enum ZNode {
 
     @inline(__always) static func score(_ n: Ptr) -> Double { n.load(as: Double.self) }
     @inline(__always) static func setScore(_ n: Ptr, _ v: Double) { n.storeBytes(of: v, as: Double.self) }
-    @inline(__always) static func backward(_ n: Ptr) -> Ptr? { n.load(fromByteOffset: 8, as: Ptr?.self) }
-    @inline(__always) static func setBackward(_ n: Ptr, _ v: Ptr?) { n.storeBytes(of: v, toByteOffset: 8, as: Ptr?.self) }
-    @inline(__always) static func chain(_ n: Ptr) -> Ptr? { n.load(fromByteOffset: 16, as: Ptr?.self) }
-    @inline(__always) static func setChain(_ n: Ptr, _ v: Ptr?) { n.storeBytes(of: v, toByteOffset: 16, as: Ptr?.self) }
-    @inline(__always) static func hash(_ n: Ptr) -> UInt64 { n.load(fromByteOffset: 24, as: UInt64.self) }
-    @inline(__always) static func length(_ n: Ptr) -> Int { Int(n.load(fromByteOffset: 32, as: UInt32.self)) }
-    @inline(__always) static func level(_ n: Ptr) -> Int { Int(n.load(fromByteOffset: 36, as: UInt32.self)) }
-    @inline(__always) static func forward(_ n: Ptr, _ i: Int) -> Ptr? { n.load(fromByteOffset: 40 + 16 * i, as: Ptr?.self) }
+    @inline(__always) static func length(_ n: Ptr) -> Int { Int(n.load(fromByteOffset: 8, as: UInt32.self)) }
+    @inline(__always) static func level(_ n: Ptr) -> Int { Int(n.load(fromByteOffset: 12, as: UInt32.self)) }
+    /// Offset of the fields after the level links.
+    @inline(__always) private static func tailOffset(_ n: Ptr) -> Int { 16 + 16 * level(n) }
+    @inline(__always) static func backward(_ n: Ptr) -> Ptr? { n.load(fromByteOffset: tailOffset(n), as: Ptr?.self) }
+    @inline(__always) static func setBackward(_ n: Ptr, _ v: Ptr?) { n.storeBytes(of: v, toByteOffset: tailOffset(n), as: Ptr?.self) }
+    @inline(__always) static func chain(_ n: Ptr) -> Ptr? { n.load(fromByteOffset: tailOffset(n) + 8, as: Ptr?.self) }
+    @inline(__always) static func setChain(_ n: Ptr, _ v: Ptr?) { n.storeBytes(of: v, toByteOffset: tailOffset(n) + 8, as: Ptr?.self) }
+    @inline(__always) static func hash(_ n: Ptr) -> UInt64 { n.load(fromByteOffset: tailOffset(n) + 16, as: UInt64.self) }
+    @inline(__always) static func forward(_ n: Ptr, _ i: Int) -> Ptr? { n.load(fromByteOffset: 16 + 16 * i, as: Ptr?.self) }
     @inline(__always) static func setForward(_ n: Ptr, _ i: Int, _ v: Ptr?) {
-        n.storeBytes(of: v, toByteOffset: 40 + 16 * i, as: Ptr?.self)
+        n.storeBytes(of: v, toByteOffset: 16 + 16 * i, as: Ptr?.self)
     }
-    @inline(__always) static func span(_ n: Ptr, _ i: Int) -> Int { n.load(fromByteOffset: 48 + 16 * i, as: Int.self) }
-    @inline(__always) static func setSpan(_ n: Ptr, _ i: Int, _ v: Int) { n.storeBytes(of: v, toByteOffset: 48 + 16 * i, as: Int.self) }
+    @inline(__always) static func span(_ n: Ptr, _ i: Int) -> Int { n.load(fromByteOffset: 24 + 16 * i, as: Int.self) }
+    @inline(__always) static func setSpan(_ n: Ptr, _ i: Int, _ v: Int) { n.storeBytes(of: v, toByteOffset: 24 + 16 * i, as: Int.self) }
     @inline(__always) static func memberPointer(_ n: Ptr) -> UnsafeRawPointer { UnsafeRawPointer(n + 40 + 16 * level(n)) }
     @inline(__always) static func member(_ n: Ptr) -> Bytes {
         Bytes(start: memberPointer(n).assumingMemoryBound(to: UInt8.self), count: length(n))
@@ -188,11 +194,11 @@ enum ZNode {
     static func allocate(level: Int, score: Double, member: Bytes, hash: UInt64) -> Ptr {
         let n = malloc(size(level: level, length: member.count))!
         setScore(n, score)
+        n.storeBytes(of: UInt32(member.count), toByteOffset: 8, as: UInt32.self)
+        n.storeBytes(of: UInt32(level), toByteOffset: 12, as: UInt32.self)
         setBackward(n, nil)
         setChain(n, nil)
-        n.storeBytes(of: hash, toByteOffset: 24, as: UInt64.self)
-        n.storeBytes(of: UInt32(member.count), toByteOffset: 32, as: UInt32.self)
-        n.storeBytes(of: UInt32(level), toByteOffset: 36, as: UInt32.self)
+        n.storeBytes(of: hash, toByteOffset: tailOffset(n) + 16, as: UInt64.self)
         for i in 0..<level {
             setForward(n, i, nil)
             setSpan(n, i, 0)
