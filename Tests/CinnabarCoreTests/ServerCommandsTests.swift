@@ -50,6 +50,31 @@ final class ServerCommandsTests: XCTestCase {
         XCTAssertNil(f["rejected_calls"])
     }
 
+    /// used_memory follows allocations and frees at once (it is read before
+    /// every command when maxmemory is set), from any thread.
+    func testUsedMemoryFollowsAllocationsExactly() {
+        let base = ProcessStats.allocatedBytes()
+        let block = malloc(4 << 20)!
+        XCTAssertGreaterThanOrEqual(ProcessStats.allocatedBytes() - base, 4 << 20)
+        let grown = realloc(block, 8 << 20)!
+        XCTAssertGreaterThanOrEqual(ProcessStats.allocatedBytes() - base, 8 << 20)
+        // Freed on another thread: counted there, the total still drops.
+        let address = Int(bitPattern: grown)
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            free(UnsafeMutableRawPointer(bitPattern: address))
+            done.signal()
+        }.start()
+        done.wait()
+        XCTAssertLessThan(ProcessStats.allocatedBytes() - base, 1 << 20)
+        let h = Harness()
+        let before = h.server.evictor.usedMemory()
+        h.run("SETRANGE", "big", "3000000", "x")
+        XCTAssertGreaterThanOrEqual(h.server.evictor.usedMemory() - before, 3_000_000)
+        h.run("DEL", "big")
+        XCTAssertLessThan(h.server.evictor.usedMemory() - before, 1 << 20)
+    }
+
     func testInfoSectionSelection() {
         let h = Harness()
         h.run("SET", "k", "v")

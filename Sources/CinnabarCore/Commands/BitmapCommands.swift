@@ -33,7 +33,7 @@ public enum BitmapCommands {
                         keySpecs: [CommandKeySpec(flags: ["RW", "access", "update", "variable_flags"], .index(1),
                                                   .range(lastKey: 0, step: 1, limit: 0),
                                                   notes: "This command allows both access and modification of the key",
-                                                  actualFlags: bitfieldKeyFlags)],
+                                                  actualFlags: { bitfieldKeyFlags($0) })],
                         handler: bitfield),
             CommandSpec("bitfield_ro", arity: -2, flags: [.readonly, .fast], keys: one,
                         group: .bitmap, since: "6.0.0", complexity: "O(1) for each subcommand specified",

@@ -17,7 +17,7 @@ public enum StringCommands {
                         keySpecs: [CommandKeySpec(flags: ["RW", "access", "update", "variable_flags"], .index(1),
                                                   .range(lastKey: 0, step: 1, limit: 0),
                                                   notes: "RW and ACCESS due to the optional `GET` argument",
-                                                  actualFlags: setKeyFlags)],
+                                                  actualFlags: { setKeyFlags($0) })],
                         handler: set),
             CommandSpec("setnx", arity: 3, flags: [.write, .denyoom, .fast], keys: one,
                         group: .string, since: "1.0.0", summary: "Sets a key's string value only when the key is absent.",

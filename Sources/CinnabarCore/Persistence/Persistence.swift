@@ -357,7 +357,6 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
 
     /// Heap bytes in use (the used-mem aux field).
     static func usedMemory() -> Int {
-        let mi = mallinfo2()
-        return Int(mi.uordblks) + Int(mi.hblkhd)
+        ProcessStats.allocatedBytes()
     }
 }

@@ -216,7 +216,7 @@ public enum RDBSnapshot {
                 keyspace.withShardLocked(shard) { _ in
                     let d = keyspace.database(db, now: now, observer: nil)
                     switch value {
-                    case .string(let s): s.withBytes { d.setString(key, $0, expireAt: ttl) }
+                    case .string(let s): _ = s.withBytes { d.setString(key, $0, expireAt: ttl) }
                     case .object(let o): d.setObject(key, o, expireAt: ttl)
                     }
                 }

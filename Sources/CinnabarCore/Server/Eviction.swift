@@ -8,48 +8,34 @@ import Synchronization
 /// with -OOM when nothing more can be evicted (always under `noeviction`).
 public final class Evictor: @unchecked Sendable {
     unowned(unsafe) let server: Server
-    private let sampledUsed = Atomic<Int>(0)
-    private let sampledAt = Atomic<Int64>(0)
     /// Keys evicted since start-up (INFO stats `evicted_keys`).
     public let evictedKeys = Atomic<Int>(0)
     private let cursor = Atomic<Int>(0)
-    /// A command that may grow memory was admitted after the last sample.
-    private let grew = Atomic<Bool>(false)
 
     init(server: Server) {
         self.server = server
     }
 
-    /// Allocator bytes in use, measured at most once per millisecond
-    /// (`fresh` measures now).
-    public func usedMemory(fresh: Bool = false) -> Int {
-        let now = Sys.monotonicNanos() / 1_000_000
-        if !fresh && sampledAt.load(ordering: .relaxed) == now { return sampledUsed.load(ordering: .relaxed) }
-        let used = ProcessStats.allocatedBytes()
-        sampledUsed.store(used, ordering: .relaxed)
-        sampledAt.store(now, ordering: .relaxed)
-        return used
-    }
+    /// Allocator bytes in use (exact and cheap: see `ProcessStats.allocatedBytes`).
+    @inline(__always)
+    public func usedMemory() -> Int { ProcessStats.allocatedBytes() }
 
     /// The admission check: evicts as needed and returns -OOM for commands
     /// that may use more memory when the limit still cannot be met.
     func check(_ c: Client, _ cmd: CommandSpec) -> CommandError? {
         let cfg = c.context.config
         guard cfg.maxmemory > 0 else { return nil }
-        let growing = cmd.flags.contains(.denyoom) || (cmd.name == "exec" && c.queuedFlags.contains(.denyoom))
-        // The sample is reused only while no command that may grow memory
-        // ran since: one SETBIT can allocate megabytes within the millisecond.
-        let stale = grew.exchange(growing, ordering: .relaxed)
-        if usedMemory(fresh: stale) <= cfg.maxmemory { return nil }
+        if usedMemory() <= cfg.maxmemory { return nil }
         if cfg.maxmemoryPolicy != "noeviction" { evict(cfg) }
-        if growing && usedMemory(fresh: true) > cfg.maxmemory { return .outOfMemory }
+        let growing = cmd.flags.contains(.denyoom) || (cmd.name == "exec" && c.queuedFlags.contains(.denyoom))
+        if growing && usedMemory() > cfg.maxmemory { return .outOfMemory }
         return nil
     }
 
     /// Evicts under `cfg`'s policy if memory is over its limit (CONFIG SET
     /// maxmemory). The caller holds no shard.
     func evictNow(_ cfg: ServerConfig) {
-        guard cfg.maxmemory > 0, usedMemory(fresh: true) > cfg.maxmemory else { return }
+        guard cfg.maxmemory > 0, usedMemory() > cfg.maxmemory else { return }
         server.log.log(.warning, "WARNING: the new maxmemory value set via CONFIG SET (\(cfg.maxmemory)) is smaller than the current memory usage (\(usedMemory())). This will result in key eviction and/or the inability to accept new write commands depending on the maxmemory-policy.")
         if cfg.maxmemoryPolicy != "noeviction" { evict(cfg) }
     }
@@ -60,7 +46,7 @@ public final class Evictor: @unchecked Sendable {
         let samples = max(1, Int(cfg.extras["maxmemory-samples"] ?? "") ?? 5)
         var misses = 0
         let shards = server.keyspace.shards.count
-        while usedMemory(fresh: true) > cfg.maxmemory && misses < shards * 2 {
+        while usedMemory() > cfg.maxmemory && misses < shards * 2 {
             let i = cursor.wrappingAdd(1, ordering: .relaxed).oldValue % shards
             if evictOne(shard: i, policy: cfg.maxmemoryPolicy, volatileOnly: volatileOnly, samples: samples) {
                 misses = 0

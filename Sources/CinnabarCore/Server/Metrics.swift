@@ -6,10 +6,11 @@ import Synchronization
 /// system memory and CPU time. Every function reads the kernel or the
 /// allocator afresh.
 public enum ProcessStats {
-    /// Bytes the C allocator has handed out and not yet freed (glibc `mallinfo2`).
+    /// Bytes of heap blocks handed out and not yet freed (usable sizes, as
+    /// counted by CSystem's malloc wrappers): a few loads, cheap enough for
+    /// every command.
     public static func allocatedBytes() -> Int {
-        let m = mallinfo2()
-        return Int(m.uordblks + m.hblkhd)
+        Int(csystem_allocated_bytes())
     }
 
     /// Bytes the allocator holds from the system, free chunks included.
