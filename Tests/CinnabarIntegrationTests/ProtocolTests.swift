@@ -1,5 +1,6 @@
 import CinnabarClient
 import Foundation
+import Synchronization
 import XCTest
 
 /// A bare TCP connection for byte-level tests: no RESP decoding, no buffering.
@@ -195,6 +196,58 @@ final class ProtocolTests: XCTestCase {
         ("*" + String(repeating: "1", count: 70_000), "-ERR Protocol error: too big mbulk count string\r\n"),
         ("*1\r\n$" + String(repeating: "1", count: 70_000), "-ERR Protocol error: too big bulk count string\r\n"),
     ]
+
+    /// A loop keeps a shard locked between pipelined single-key commands of
+    /// one client (LoopContext.stickyShard). Pipelines mixing hot keys,
+    /// multi-shard commands, scripts, transactions, keyless commands and
+    /// pushes that serve a blocked client, sent from both loops at once, must
+    /// neither deadlock nor lose an update.
+    func testPipelinesMixingShardsFromEveryLoopStayAtomic() throws {
+        let s = try TestServer(["io-threads": "2", "shards": "4"])
+        let blocked = try s.connect()
+        blocked.setTimeout(30)
+        try blocked.write(RedisConnection.encode(["BLPOP", "wake", "0"].map { Array($0.utf8) }))
+        usleep(100_000)
+        let clients = 6, rounds = 60
+        let failures = Atomic<Int>(0)
+        DispatchQueue.concurrentPerform(iterations: clients) { n in
+            do {
+                let c = try s.connect()
+                c.setTimeout(30)
+                for r in 0..<rounds {
+                    var batch: [[String]] = []
+                    for i in 0..<10 {
+                        batch.append(["INCR", "hot"])
+                        batch.append(["INCR", "k\(i % 7)"])
+                        batch.append(["LPUSH", "list", "x"])
+                    }
+                    batch.append(["MSET", "a\(n)", "1", "b\(n)", "2"])
+                    batch.append(["EVAL", "return redis.call('incr', KEYS[1])", "1", "hot"])
+                    batch.append(["DBSIZE"])
+                    batch.append(["INCR", "hot"])
+                    batch += [["MULTI"], ["INCR", "hot"], ["INCR", "k1"], ["EXEC"]]
+                    batch.append(["INCR", "hot"])
+                    if n == 0 && r == rounds / 2 { batch.append(["LPUSH", "wake", "now"]) }
+                    batch.append(["KEYS", "nomatch*"])
+                    batch.append(["INCR", "hot"])
+                    let replies = try c.pipeline(batch)
+                    if replies.contains(where: { if case .error = $0 { return true } else { return false } }) {
+                        failures.wrappingAdd(1, ordering: .relaxed)
+                    }
+                }
+            } catch {
+                failures.wrappingAdd(1, ordering: .relaxed)
+            }
+        }
+        XCTAssertEqual(failures.load(ordering: .relaxed), 0)
+        let perRound = 10 + 1 + 1 + 1 + 1 + 1
+        let c = try s.connect()
+        XCTAssertEqual(try c.call("GET", "hot"), .bulk(Array(String(clients * rounds * perRound).utf8)))
+        XCTAssertEqual(try c.call("LLEN", "list"), .integer(Int64(clients * rounds * 10)))
+        let k1 = clients * rounds * (2 + 1)
+        XCTAssertEqual(try c.call("GET", "k1"), .bulk(Array(String(k1).utf8)))
+        XCTAssertEqual(try blocked.read(), .array([.bulk(Array("wake".utf8)), .bulk(Array("now".utf8))]))
+    }
 
     func testProtocolErrorsReplyThenCloseOnlyThatConnection() throws {
         let s = try TestServer()

@@ -51,6 +51,10 @@ extension Server {
             cmd = sub
         }
         c.lastCommandID = cmd.id
+        // A shard kept from the previous command is only reused by a plain
+        // single-key command that takes no other lock on the way (eviction,
+        // tracking): anything else starts from no lock held.
+        if c.context.stickyShard >= 0 && !Self.mayReuseStickyShard(cmd, c, self) { c.context.releaseStickyShard() }
         guard cmd.arityMatches(c.argc), cmd.handler != nil else {
             reject(c, cmd, .wrongArity(command: cmd.fullName))
             return
@@ -108,6 +112,16 @@ extension Server {
         call(c, cmd)
     }
 
+    /// True when `cmd` may run on the shard `c`'s loop kept from the previous
+    /// command (`LoopContext.stickyShard`), whatever its key's shard: `call`
+    /// swaps shards itself when the key lives elsewhere.
+    @inline(__always)
+    static func mayReuseStickyShard(_ cmd: CommandSpec, _ c: Client, _ server: Server) -> Bool {
+        guard cmd.keyFinder == nil, case .range(let first, let last, _) = cmd.keys, first == last else { return false }
+        return c.context.config.maxmemory == 0 && server.admissionAlerts.load(ordering: .relaxed) == 0
+            && server.tracking.clients.load(ordering: .relaxed) == 0 && !server.monitors.isActive
+    }
+
     /// `enable-debug-command`: `yes` allows everyone, `local` only loopback
     /// connections, `no` nobody.
     private func protectedCommandAllowed(_ c: Client) -> Bool {
@@ -144,6 +158,10 @@ extension Server {
         var single = -1
         var lockedAll = false
         var many: [Int] = []
+        // Only the single-key path below may reuse a shard kept from the previous command.
+        if ctx.stickyShard >= 0 && (c.holdsAllShards || c.scriptLocks != nil || cmd.keyFinder != nil) {
+            ctx.releaseStickyShard()
+        }
         if !c.holdsAllShards, let sl = c.scriptLocks {
             // A command of a script holding only some shards; when a shard it
             // needs is busy the script stops and is repeated (ScriptLockSet).
@@ -154,11 +172,20 @@ extension Server {
                 // The common single-key case: no arrays.
                 if first < c.argc {
                     single = keyspace.shardIndex(c.key(first).hash)
-                    ok = keyspace.lock(single)
+                    if ctx.stickyShard == single {
+                        ctx.stickyShard = -1
+                    } else {
+                        ctx.releaseStickyShard()
+                        ok = keyspace.lock(single)
+                    }
+                } else {
+                    ctx.releaseStickyShard()
                 }
             } else if cmd.keyFinder == nil, case .none = cmd.keys {
+                ctx.releaseStickyShard()
                 ok = true
             } else {
+                ctx.releaseStickyShard()
                 switch cmd.keyPositions(c) {
                 case .everything:
                     ok = keyspace.lockAll()
@@ -196,7 +223,10 @@ extension Server {
         // Hooks see commands that changed data, and top-level commands whose
         // nested commands (EXEC, scripts) left effects to log.
         if c.changes != prevDirty || (ctx.callDepth == 1 && !ctx.nestedPropagation.isEmpty) {
-            for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }
+            appendOnlyFileRef?._withUnsafeGuaranteedRef { $0.propagate(c, changesBefore: prevDirty) }
+            if !afterExecuteHooks.isEmpty {
+                for hook in afterExecuteHooks { hook(c, cmd, prevDirty) }
+            }
         }
         // Clients blocked on keys this command readied are served while its
         // locks are held; after EXEC or a script, not after each nested command.
@@ -210,7 +240,16 @@ extension Server {
         } else if keyspace.waiters.anyReady && ctx.callDepth == 1 && !c.holdsAllShards {
             readyLeft = serveReadyKeys(c, single: single, all: lockedAll, many: many)
         }
-        if single >= 0 { keyspace.unlock(single) }
+        if single >= 0 {
+            // Kept for the client's next command when it is already buffered
+            // (see LoopContext.stickyShard); nothing below may take a shard lock then.
+            if !readyLeft && ctx.callDepth == 1 && c.processing && !blockedNow && c.hasBufferedInput
+                && !c.flags.contains(.fake) && !monitors.isActive {
+                ctx.stickyShard = single
+            } else {
+                keyspace.unlock(single)
+            }
+        }
         if lockedAll { keyspace.unlockAll() }
         if !many.isEmpty { many.withUnsafeBufferPointer { keyspace.unlock(sorted: $0) } }
         if readyLeft { serveRemainingReadyKeys(c) }

@@ -90,6 +90,9 @@ public final class Keyspace: @unchecked Sendable {
     private struct DictSlot { var dict: Unmanaged<Dict> }
     private let dictSlots: UnsafeMutablePointer<DictSlot>
     private let mutexes: UnsafeMutablePointer<UnsafeMutablePointer<pthread_mutex_t>>
+    /// Each shard's mutex by index, for callers that unlock without reaching
+    /// through this object (no reference counting on the shared keyspace).
+    var shardMutexes: UnsafeMutablePointer<UnsafeMutablePointer<pthread_mutex_t>> { mutexes }
 
     public init(shardCount: Int, databases: Int) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")

@@ -102,9 +102,7 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
         // weak reference gives this object a side table, which makes every
         // retain take the slow path.
         let me = Unmanaged.passUnretained(self)
-        server.afterExecuteHooks.append { c, _, before in
-            me._withUnsafeGuaranteedRef { $0.propagate(c, changesBefore: before) }
-        }
+        server.appendOnlyFileRef = me
         server.expiryHooks.append { [unowned(unsafe) self] db, key in
             if self.enabled.load(ordering: .relaxed) { self.append(db: db, [Array("DEL".utf8), Array(key)]) }
         }
@@ -148,7 +146,7 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
 
     /// Logs the command `c` just ran when it changed data, or, for a
     /// top-level command, the effects its nested commands (EXEC, scripts) made.
-    private func propagate(_ c: Client, changesBefore: Int) {
+    func propagate(_ c: Client, changesBefore: Int) {
         guard enabled.load(ordering: .relaxed) else { return }
         let ctx = c.context!
         let changed = c.changes != changesBefore

@@ -208,7 +208,7 @@ public final class Client: EventHandler {
     public private(set) var closed = false
     private var wantsWritable = false
     private var readPaused = false
-    private var processing = false
+    private(set) var processing = false
 
     /// Replies above this many unsent bytes pause reading further commands
     /// until the client drains them: a client that never reads cannot make the
@@ -506,6 +506,10 @@ public final class Client: EventHandler {
         processInput()
     }
 
+    /// True when bytes of a further command are already buffered.
+    @inline(__always)
+    var hasBufferedInput: Bool { query.available > 0 }
+
     /// Parses and runs every complete command buffered, unless blocked,
     /// closing, or holding too much unsent output.
     public func processInput() {
@@ -534,8 +538,13 @@ public final class Client: EventHandler {
             parser.reset()
             if !flags.contains(.blocked) { shrinkArguments() }
             // Output past the first block may break client-output-buffer-limit.
-            if reply.pending > Self.staticReplyBlock { checkOutputLimit() }
+            if reply.pending > Self.staticReplyBlock {
+                context.releaseStickyShard()
+                checkOutputLimit()
+            }
         }
+        // A shard kept for the next pipelined command is never held past the batch.
+        context.releaseStickyShard()
         if !parser.inProgress || query.start > 64 * 1024 {
             parser.shifted(by: query.compact(keepingFrom: parser.retainedStart))
         }

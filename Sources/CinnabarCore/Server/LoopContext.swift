@@ -122,6 +122,26 @@ public final class LoopContext {
     /// The client whose command this loop is processing (Redis's
     /// current_client), nil between commands.
     public internal(set) unowned(unsafe) var currentClient: Client?
+    /// A keyspace shard this thread still holds after a single-key command
+    /// because the same client's next pipelined command is already buffered
+    /// (-1: none). A pipeline hammering one key then takes the shard once, not
+    /// once per command, and keeps its data in this core's cache. It is only
+    /// ever held while that client's input is being processed: the next
+    /// command either reuses it (same shard) or releases it before anything
+    /// else can take a lock (`Server.call`, `Server.dispatch`), and
+    /// `Client.processInput` releases it before doing anything but parsing.
+    public var stickyShard = -1
+
+    /// Releases `stickyShard` if held.
+    @inline(__always)
+    public func releaseStickyShard() {
+        if stickyShard >= 0 {
+            pthread_mutex_unlock(shardMutexes[stickyShard])
+            stickyShard = -1
+        }
+    }
+    private let shardMutexes: UnsafeMutablePointer<UnsafeMutablePointer<pthread_mutex_t>>
+
     /// Writes made by nested commands, waiting for their top-level command to
     /// finish so they are logged together (db, command arguments).
     public var nestedPropagation: [(Int, [[UInt8]])] = []
@@ -132,6 +152,7 @@ public final class LoopContext {
         config = server.config.snapshot
         configGeneration = server.config.generation
         stats = LoopStats(commandCount: server.commands.allSpecs.count)
+        shardMutexes = server.keyspace.shardMutexes
         server.keyspace.access.apply(config)
     }
 

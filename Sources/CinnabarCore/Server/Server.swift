@@ -567,6 +567,10 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     /// for commands that changed data, and for top-level commands whose nested
     /// commands left effects in `LoopContext.nestedPropagation`.
     public var afterExecuteHooks: [(Client, CommandSpec, Int) -> Void] = []
+    /// The append-only file's own after-execute step, called before
+    /// `afterExecuteHooks` without reference counting: iterating closures
+    /// would touch their shared reference counts from every loop on every write.
+    var appendOnlyFileRef: Unmanaged<AppendOnlyFile>?
     /// Run after a command completed and released its shards.
     public var afterCallHooks: [(Client, CommandSpec) -> Void] = []
 }
