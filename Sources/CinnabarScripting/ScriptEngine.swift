@@ -447,8 +447,10 @@ public final class ScriptEngine: ServerExtension, FunctionPersistence, @unchecke
         // A strong reference until shutdown: a weak one would give the engine
         // a side table and slow down every retain of it on the command path.
         Threads.spawn(name: "cinnabar-lua-wd") { [self] in
-            while !self.stopping.load(ordering: .acquiring) {
+            while true {
                 usleep(20_000)
+                // Checked after the sleep: the server may be gone once stopping is set.
+                if self.stopping.load(ordering: .acquiring) { return }
                 self.watchdogTick()
             }
         }

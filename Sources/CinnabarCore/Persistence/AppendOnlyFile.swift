@@ -92,7 +92,13 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
     private var lastRewriteOK = true
     private var lastRewriteSeconds = -1
     private var rewrites = 0
-    private let stopFsyncThread = Atomic<Bool>(false)
+    /// The once-a-second fsync thread's state, shared with it (see `init`).
+    private final class FsyncControl: @unchecked Sendable {
+        let cond = Condition()
+        var stop = false
+        var busy = false
+    }
+    private let fsyncControl = FsyncControl()
 
     public init(server: Server, persistence: Persistence) {
         self.server = server
@@ -123,12 +129,27 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
             self.flush(sync: true)
             return true
         }
+        // The thread holds this object only while it flushes, never while it
+        // sleeps, and `shutdown` waits for a flush in progress: once the
+        // server has stopped, the thread touches nothing of it again.
+        let control = fsyncControl
         Threads.spawn(name: "cinnabar-aof-fsync") { [weak self] in
-            while let s = self, !s.stopFsyncThread.load(ordering: .relaxed) {
-                usleep(1_000_000)
-                if s.enabled.load(ordering: .relaxed) && s.server.config.snapshot.appendfsync == "everysec" {
+            while true {
+                let go = control.cond.lock.withLock { () -> Bool in
+                    if !control.stop { control.cond.wait(timeoutNanos: 1_000_000_000) }
+                    if control.stop { return false }
+                    control.busy = true
+                    return true
+                }
+                if !go { return }
+                if let s = self, s.enabled.load(ordering: .relaxed) && s.server.config.snapshot.appendfsync == "everysec" {
                     s.flush(sync: true)
                 }
+                control.cond.lock.withLock {
+                    control.busy = false
+                    control.cond.broadcast()
+                }
+                if self == nil { return }
             }
         }
     }
@@ -403,7 +424,13 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
         defer { munmap(map, size) }
         let q = QueryBuffer(capacity: 64)
         let data = UnsafeRawBufferPointer(start: map, count: size)
-        let client = server.makeFakeClient(context: server.contexts.first)
+        // Replay runs on the loading thread while the loops answer -LOADING: a
+        // private context keeps its per-command state (current client, call
+        // depth, a held shard) apart from loop 0's, which its own thread uses.
+        guard let loadingLoop = try? EventLoop(index: 0) else {
+            throw RDBError("Can't create the context to replay the append only file \(path)")
+        }
+        let client = server.makeFakeClient(context: LoopContext(loop: loadingLoop, server: server))
         client.suppressPropagation = true
         client.flags.insert(.discardReplies)
         var parser = RequestParser()
@@ -602,8 +629,19 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
     }
 
     public func shutdown() {
+        fsyncControl.cond.lock.withLock {
+            fsyncControl.stop = true
+            fsyncControl.cond.broadcast()
+            while fsyncControl.busy { fsyncControl.cond.wait() }
+        }
         flush(sync: true)
-        stopFsyncThread.store(true, ordering: .relaxed)
+    }
+
+    deinit {
+        fsyncControl.cond.lock.withLock {
+            fsyncControl.stop = true
+            fsyncControl.cond.broadcast()
+        }
     }
 
     public func infoLines(section: String) -> [String] {
