@@ -128,6 +128,16 @@ public struct CommandKeySpec: Sendable {
         self.actualFlags = actualFlags
     }
 
+    /// The key at argument `index` alone.
+    public static func one(_ index: Int, _ flags: [String]) -> CommandKeySpec {
+        CommandKeySpec(flags: flags, .index(index), .range(lastKey: 0, step: 1, limit: 0))
+    }
+
+    /// Keys from argument `index` to the last, every `step` arguments.
+    public static func rest(_ index: Int, _ flags: [String], step: Int = 1) -> CommandKeySpec {
+        CommandKeySpec(flags: flags, .index(index), .range(lastKey: -1, step: step, limit: 0))
+    }
+
     /// Argument indices of the keys this spec finds in `args` (the whole command line).
     public func keyPositions(_ args: [[UInt8]]) -> [Int]? {
         let argc = args.count

@@ -10,14 +10,14 @@ public enum PersistenceCommands {
             CommandSpec("bgrewriteaof", arity: 1, flags: [.admin, .noscript, .noAsyncLoading], group: .server, since: "1.0.0",
                         summary: "Asynchronously rewrites the append-only file to disk.", handler: bgrewriteaof),
             CommandSpec("lastsave", arity: 1, flags: [.loading, .stale, .fast], group: .server, since: "1.0.0",
-                        summary: "Returns the Unix timestamp of the last successful save to disk.", handler: lastsave),
+                        summary: "Returns the Unix timestamp of the last successful save to disk.", tips: ["nondeterministic_output"], acl: ["admin", "dangerous"], handler: lastsave),
             CommandSpec("dump", arity: 2, flags: [.readonly], keys: .range(first: 1, last: 1, step: 1), group: .generic, since: "2.6.0",
                         complexity: "O(1) to access the key and additional O(N*M) to serialize it, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1).",
-                        summary: "Returns a serialized representation of the value stored at a key.", handler: dump),
+                        summary: "Returns a serialized representation of the value stored at a key.", tips: ["nondeterministic_output"], handler: dump),
             CommandSpec("restore", arity: -4, flags: [.write, .denyoom], keys: .range(first: 1, last: 1, step: 1), group: .generic,
                         since: "2.6.0",
                         complexity: "O(1) to create the new key and additional O(N*M) to reconstruct the serialized value, where N is the number of Redis objects composing the value and M their average size. For small string values the time complexity is thus O(1)+O(1*M) where M is small, so simply O(1). However for sorted set values the complexity is O(N*M*log(N)) because inserting values into sorted sets is O(log(N)).",
-                        summary: "Creates a key from the serialized representation of a value.", handler: restore),
+                        summary: "Creates a key from the serialized representation of a value.", keySpecs: [.one(1, ["OW", "update"])], acl: ["dangerous"], handler: restore),
         ]
     }
 
