@@ -476,6 +476,14 @@ final class ServerCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k"), ro)
         XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8", "0", "incrby", "u8", "0", "1"), rw)
         XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitfield", "k", "get", "u8"), rw, "malformed: may write")
+        // Fixed per-key flags (replies recorded from Redis 7.0.15).
+        func pairs(_ p: [(String, [String])]) -> String {
+            "*\(p.count)\r\n" + p.map { k, f in "*2\r\n$\(k.utf8.count)\r\n\(k)\r\n*\(f.count)\r\n" + f.map { "+\($0)\r\n" }.joined() }.joined()
+        }
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "mset", "k1", "v1", "k2", "v2"), pairs([("k1", ["OW", "update"]), ("k2", ["OW", "update"])]))
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "del", "a", "b"), pairs([("a", ["RM", "delete"]), ("b", ["RM", "delete"])]))
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "rename", "a", "b"), pairs([("a", ["RW", "access", "delete"]), ("b", ["OW", "update"])]))
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "bitop", "and", "d", "s1"), pairs([("d", ["OW", "update"]), ("s1", ["RO", "access"])]))
         let info = h.run("COMMAND", "INFO", "set")
         XCTAssertTrue(info.contains("+RW\r\n+access\r\n+update\r\n+variable_flags\r\n"), info)
     }
