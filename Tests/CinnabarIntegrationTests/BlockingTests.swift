@@ -30,6 +30,38 @@ final class BlockingTests: XCTestCase {
         XCTFail("expected \(n) blocked clients, have \(try blockedClients(c))", file: file, line: line)
     }
 
+    /// WAIT without replicas: 0 acknowledgements, at once when 0 suffices or
+    /// inside MULTI, else after the timeout; CLIENT UNBLOCK ends a wait for
+    /// ever as a timeout (:0) or with -UNBLOCKED (replies as Redis 7.0.15's).
+    func testWaitWithoutReplicas() throws {
+        let s = try TestServer(["io-threads": "2"])
+        let c = try s.connect(), admin = try s.connect()
+        XCTAssertEqual(try c.call("WAIT", "0", "0"), .integer(0))
+        let start = Date()
+        XCTAssertEqual(try c.call("WAIT", "1", "150"), .integer(0))
+        XCTAssertGreaterThanOrEqual(Date().timeIntervalSince(start), 0.14)
+        XCTAssertEqual(try c.pipeline([["MULTI"], ["WAIT", "3", "0"], ["EXEC"]]),
+                       [.simple("OK"), .simple("QUEUED"), .array([.integer(0)])])
+        guard case .integer(let id) = try c.call("CLIENT", "ID") else { return XCTFail("no client id") }
+        try c.write(RedisConnection.encode(["WAIT", "1", "0"].map { Array($0.utf8) }))
+        try waitBlocked(admin, 1)
+        XCTAssertEqual(try admin.call("CLIENT", "UNBLOCK", String(id)), .integer(1))
+        XCTAssertEqual(try c.read(), .integer(0))
+        try c.write(RedisConnection.encode(["WAIT", "1", "0"].map { Array($0.utf8) }))
+        try waitBlocked(admin, 1)
+        XCTAssertEqual(try admin.call("CLIENT", "UNBLOCK", String(id), "ERROR"), .integer(1))
+        XCTAssertEqual(try c.read(), .error("UNBLOCKED client unblocked via CLIENT UNBLOCK"))
+        XCTAssertThrowsError(try c.call("WAIT", "1", "-1")) { e in
+            XCTAssertEqual((e as? RESPError)?.message, "ERR timeout is negative")
+        }
+        XCTAssertThrowsError(try c.call("WAIT", "x", "1")) { e in
+            XCTAssertEqual((e as? RESPError)?.message, "ERR value is not an integer or out of range")
+        }
+        XCTAssertThrowsError(try c.call("EVAL", "return redis.call('wait', 0, 0)", "0")) { e in
+            XCTAssertTrue((e as? RESPError)?.message.hasPrefix("ERR This Redis command is not allowed from script") ?? false)
+        }
+    }
+
     func testPushFromAnotherLoopWakesTheWaiter() throws {
         let s = try TestServer(["io-threads": "2"])
         let waiter = try s.connect(), pusher = try s.connect(), admin = try s.connect()

@@ -19,6 +19,7 @@ public enum CoreCommands {
             StreamCommands.all,
             HyperLogLogCommands.all,
             GeoCommands.all,
+            ReplicationCommands.all,
         ]
     }
 }

@@ -46,12 +46,16 @@ public struct BlockedOperation {
     /// `valueType` unless `isReady` decided): replies through the context,
     /// emits events, and records the equivalent non-blocking command with `propagate`.
     public let serve: (BlockedServe, Key) -> Void
+    /// The reply when the wait times out (or CLIENT UNBLOCK ends it as a
+    /// timeout); nil gives a null array, as key waits answer.
+    public let timeoutReply: ((ReplyBuffer) -> Void)?
 
     public init(valueType: ValueType, destination: [UInt8]? = nil, isReady: ((Entry?) -> Bool)? = nil,
-                serve: @escaping (BlockedServe, Key) -> Void) {
+                timeoutReply: ((ReplyBuffer) -> Void)? = nil, serve: @escaping (BlockedServe, Key) -> Void) {
         self.valueType = valueType
         self.destination = destination
         self.isReady = isReady
+        self.timeoutReply = timeoutReply
         self.serve = serve
     }
 }
@@ -317,6 +321,10 @@ extension Server {
         }
     }
 
+    private func timedOutReply(_ w: BlockedWaiter, _ c: Client) {
+        if let reply = w.operation.timeoutReply { reply(c.reply) } else { c.reply.nullArray() }
+    }
+
     /// Completes a wait on the client's loop: drops its queue entries,
     /// delivers the reply, updates statistics as Redis does on unblocking,
     /// and resumes processing the client's pipelined commands.
@@ -344,14 +352,14 @@ extension Server {
             duration = nanos
             measured = true
         case .timedOut:
-            if !w.dropReply { c.reply.nullArray() }
+            if !w.dropReply { timedOutReply(w, c) }
         case .unblocked(let error):
             if error {
                 let text = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
                 if !w.dropReply { c.reply.error(text) }
                 stats.countError("UNBLOCKED")
             } else if !w.dropReply {
-                c.reply.nullArray()
+                timedOutReply(w, c)
             }
             // Redis counts any CLIENT UNBLOCK as a failed call.
             stats.failed[id] += 1

@@ -370,9 +370,14 @@ public final class PubSub: @unchecked Sendable {
                 r.bulk(msg.channel)
                 r.bulk(msg.payload)
             }
+            // Checked per message, as Redis does on every reply: a subscriber
+            // over its limit is dropped without taking the rest of the batch.
+            if c.reply.pending > Client.staticReplyBlock {
+                c.checkOutputLimit()
+                if c.flags.contains(.closeASAP) { break }
+            }
         }
         c.scheduleWrite()
-        if c.reply.pending > Client.staticReplyBlock { c.checkOutputLimit() }
     }
 }
 
