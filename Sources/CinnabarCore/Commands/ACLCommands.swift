@@ -59,7 +59,7 @@ public enum ACLCommands {
             return
         }
         let rules = (3..<c.argc).map { c.argString($0) }
-        if let error = c.server.acl.setUser(name, rules: rules) {
+        if let error = c.server.acl.setUser(name, rules: rules, current: c) {
             c.fail(.custom(error))
         } else {
             c.reply.ok()

@@ -440,7 +440,7 @@ public final class ACL: @unchecked Sendable {
     }
 
     /// ACL SETUSER: creates or edits `name` with `rules`; nil on success, else Redis's error text.
-    func setUser(_ name: String, rules: [String]) -> String? {
+    func setUser(_ name: String, rules: [String], current: Client? = nil) -> String? {
         let merged: [String]
         switch Self.mergeSelectorArguments(rules) {
         case .success(let m): merged = m
@@ -466,7 +466,7 @@ public final class ACL: @unchecked Sendable {
             return nil
         }
         if error == nil { refreshSummary() }
-        if let (user, selectors) = pubsubVictims { disconnectSubscribers(of: user, allowed: selectors) }
+        if let (user, selectors) = pubsubVictims { disconnectSubscribers(of: user, allowed: selectors, current: current) }
         return error
     }
 
@@ -508,11 +508,27 @@ public final class ACL: @unchecked Sendable {
         }
     }
 
-    /// Hook set by the server: closes subscribers of `user` whose channels `allowed` refuses.
-    var disconnectSubscribersHook: ((ACLUser, [ACLSelector]) -> Void)?
-
-    func disconnectSubscribers(of user: ACLUser, allowed: [ACLSelector]) {
-        disconnectSubscribersHook?(user, allowed)
+    /// Closes the subscribers of `user` holding a subscription `allowed` refuses
+    /// (each checked on its own loop, which owns its subscriptions).
+    func disconnectSubscribers(of user: ACLUser, allowed: [ACLSelector], current: Client?) {
+        guard let server = current?.server else { return }
+        let channels = allowed.flatMap { $0.channels }
+        var candidates: [Client] = []
+        server.forEachClient { other in
+            if other.user === user && other.flags.contains(.pubsub) { candidates.append(other) }
+        }
+        for v in candidates {
+            let check = { [weak v] in
+                guard let v, let sub = v.subscriber else { return }
+                let refused = sub.patterns.order.contains { p in p.withUnsafeBufferPointer { !Self.channelAllowed(channels, $0, isPattern: true) } }
+                    || sub.channels.order.contains { ch in ch.withUnsafeBufferPointer { !Self.channelAllowed(channels, $0, isPattern: false) } }
+                    || sub.shardChannels.order.contains { ch in ch.withUnsafeBufferPointer { !Self.channelAllowed(channels, $0, isPattern: false) } }
+                if refused {
+                    if v === current { v.flags.insert(.closeAfterReply) } else { v.close() }
+                }
+            }
+            if v === current { check() } else { v.context.loop.execute(check) }
+        }
     }
 
     /// Whether `channel` (a pattern when `isPattern`, compared literally) is allowed by `channels`.
