@@ -471,6 +471,9 @@ final class ScriptRunner {
             return refuse(.custom("ERR This Redis command is not allowed from script"))
         }
         // Commands of a script run with the permissions of the client that called it.
+        if server.acl.restricted.load(ordering: .relaxed), let caller, c.user !== caller.user {
+            c.setUser(caller.user, authenticated: true)
+        }
         if server.acl.restricted.load(ordering: .relaxed), let caller,
            let (denial, position) = server.acl.check(c, cmd, as: caller.user) {
             server.acl.logDenial(c, denial, .lua, position: position, cmd: cmd, username: caller.user.name, infoFrom: caller)

@@ -169,9 +169,18 @@ public enum SortCommands {
             } else if a.equalsIgnoringCase("by") && left >= 1 {
                 byIndex = j + 1
                 // A pattern without `*` names no key: nothing to sort by.
-                if !cString(c.arg(j + 1)).contains(42) { dontSort = true }
+                if !cString(c.arg(j + 1)).contains(42) {
+                    dontSort = true
+                } else if !c.server.acl.hasUnrestrictedReadAccess(c) {
+                    c.fail(.custom("ERR BY option of SORT denied due to insufficient ACL permissions."))
+                    return
+                }
                 j += 1
             } else if a.equalsIgnoringCase("get") && left >= 1 {
+                if !c.server.acl.hasUnrestrictedReadAccess(c) {
+                    c.fail(.custom("ERR GET option of SORT denied due to insufficient ACL permissions."))
+                    return
+                }
                 gets.append(j + 1)
                 j += 1
             } else {

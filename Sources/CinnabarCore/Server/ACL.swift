@@ -650,6 +650,22 @@ public final class ACL: @unchecked Sendable {
         }
     }
 
+    /// True when some selector of `c`'s user allows the running command and
+    /// may read any key (SORT's BY and GET patterns need that).
+    public func hasUnrestrictedReadAccess(_ c: Client) -> Bool {
+        guard restricted.load(ordering: .relaxed), let cmd = c.currentCommand else { return true }
+        let selectors = lock.withLock { c.user.state.selectors }
+        let args = (0..<c.argc).map { Array(c.arg($0)) }
+        let keys = { self.keyNeeds(cmd, args) { spec in
+            if case .positions(let p) = spec.keyPositions(c) { return p }
+            return nil
+        } }
+        for s in selectors where Self.selectorCheck(s, cmd, args, keys: keys) == nil {
+            if s.allKeys || s.keys.contains(where: { $0.pattern == [42] && $0.flags & ACLKeyPattern.read != 0 }) { return true }
+        }
+        return false
+    }
+
     /// The error a refused command gets.
     static func error(_ denial: ACLDenial, _ cmd: CommandSpec) -> CommandError {
         switch denial {
