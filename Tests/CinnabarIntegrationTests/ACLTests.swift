@@ -120,10 +120,35 @@ final class ACLTests: XCTestCase {
         XCTAssertEqual(try c.reply("GET", "d1"), .bulk(Array("v".utf8)))
         XCTAssertEqual(try c.reply("SET", "e1", "v"), Self.noPermKey)
         XCTAssertEqual(try c.reply("DEL", "d1"), .error("NOPERM this user has no permissions to run the 'del' command"))
+        // CONFIG REWRITE replaces the file's user lines with the current users.
+        let admin = try RedisConnection(port: port)
+        XCTAssertEqual(try admin.reply("ACL", "SETUSER", "zed", "on", ">z", "~z*", "+get"), .simple("OK"))
+        XCTAssertEqual(try admin.reply("CONFIG", "REWRITE"), .simple("OK"))
+        let rewritten = try String(contentsOfFile: conf, encoding: .utf8).split(separator: "\n").filter { $0.hasPrefix("user ") }
+        XCTAssertEqual(rewritten, [
+            "user dan on #\(sha256Hex("dp")) ~d* resetchannels -@all +get +set",
+            // As in Redis, a `user default` line starts from `reset`, which adds sanitize-payload.
+            "user default on nopass sanitize-payload ~* &* +@all",
+            "user zed on #594e519ae499312b29433b7dd8a97ff068defcba9755b6d5d00e84c524d67b06 ~z* resetchannels -@all +get",
+        ])
         // Users in the configuration and an aclfile at once is refused at start-up.
         let both = try scratchFile("both.conf", "user dan on nopass\naclfile /nonexistent.acl\n")
         let r = try TestServer.run(TestServer.binaryPath, [both, "--port", String(TestServer.freePort())], timeout: 10)
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.output.contains("define either an ACL file or declare users"), r.output)
+    }
+
+    private func sha256Hex(_ s: String) -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
+        let inPipe = Pipe(), out = Pipe()
+        p.standardInput = inPipe
+        p.standardOutput = out
+        try? p.run()
+        inPipe.fileHandleForWriting.write(Data(s.utf8))
+        try? inPipe.fileHandleForWriting.close()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(String(decoding: data, as: UTF8.self).prefix(64))
     }
 }

@@ -274,7 +274,7 @@ public enum ServerCommands {
             c.fail(.custom("ERR The server is running without a config file"))
             return
         }
-        if let e = ConfigWriter.rewrite(path: file, config: c.server.config.snapshot, forceAll: false) {
+        if let e = ConfigWriter.rewrite(path: file, config: c.server.config.snapshot, forceAll: false, userLines: c.server.acl.listLines()) {
             c.server.log.log(.warning, "CONFIG REWRITE failed: \(e)")
             c.fail(.custom("ERR Rewriting config file: \(e)"))
         } else {
