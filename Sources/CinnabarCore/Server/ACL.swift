@@ -93,6 +93,7 @@ struct ACLUserState {
 /// A user. Its rules are read and written only under the registry's lock;
 /// connections hold a strong reference in `Client.user`.
 public final class ACLUser: @unchecked Sendable {
+    /// The user name (any bytes but spaces and NUL).
     public let name: String
     var state: ACLUserState
 
@@ -149,6 +150,7 @@ public final class ACL: @unchecked Sendable {
     /// Category bits of each command id, one bit per entry of `categories`.
     let categoryMasks: [UInt32]
     var users: [String: ACLUser] = [:]
+    /// The `default` user: new connections run as it; it is never deleted (ACL LOAD edits it in place).
     public let defaultUser: ACLUser
     var log: [ACLLogEntry] = []
 
@@ -555,6 +557,7 @@ public final class ACL: @unchecked Sendable {
         }
     }
 
+    /// The user called `name`, if it exists.
     public func user(named name: String) -> ACLUser? {
         lock.withLock { users[name] }
     }
@@ -679,7 +682,7 @@ public final class ACL: @unchecked Sendable {
     // MARK: log
 
     /// Records a refusal in ACL LOG. `c` is the client whose command was refused (for
-    /// scripts, `clientInfoOf` is the script's caller); `object` defaults per reason.
+    /// scripts, `infoFrom` is the script's caller); `object` defaults per reason.
     public func logDenial(_ c: Client, _ denial: ACLDenial, _ context: ACLLogContext, position: Int, cmd: CommandSpec?,
                           username: String? = nil, infoFrom: Client? = nil) {
         let object: [UInt8]
