@@ -261,4 +261,45 @@ final class ACLCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("ACL", "DRYRUN", "command-test", "$command", "nothing"), "-ERR Command '$command' not found\r\n")
         XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "sort", "read", "by", "x", "get", "y", "store", "write"), "*2\r\n*2\r\n$4\r\nread\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$5\r\nwrite\r\n*2\r\n+OW\r\n+update\r\n")
     }
+
+    func testOddRulesAsRedis() {
+        let h = Harness()
+        XCTAssertEqual(h.run("ACL", "SETUSER", "x", "+"), R.err("ERR Error in ACL SETUSER modifier '+': Unknown command or category name in ACL"))
+        XCTAssertEqual(h.run("ACL", "SETUSER", "x", "-"), R.err("ERR Error in ACL SETUSER modifier '-': Unknown command or category name in ACL"))
+        XCTAssertEqual(h.run("ACL", "SETUSER", "x", "%"), R.err("ERR Error in ACL SETUSER modifier '%': Syntax error"))
+        XCTAssertEqual(h.run("ACL", "SETUSER", "x", "%~a"), R.err("ERR Error in ACL SETUSER modifier '%~a': Syntax error"))
+        XCTAssertEqual(h.run("ACL", "SETUSER", "x", "%R", "%RW~b", "~"), R.ok)
+        XCTAssertEqual(h.run("ACL", "LIST"), R.bulks(["user default on nopass ~* &* +@all", "user x off ~ ~b resetchannels -@all"]))
+    }
+
+    /// The hot path reads one flag: false while every user may do everything.
+    func testRestrictedFlagTracksUsers() {
+        let h = Harness()
+        let acl = h.server.acl
+        XCTAssertFalse(acl.restricted.load(ordering: .relaxed))
+        XCTAssertEqual(h.run("ACL", "SETUSER", "open", "on", "nopass", "+@all", "~*", "&*"), R.ok)
+        XCTAssertFalse(acl.restricted.load(ordering: .relaxed))
+        XCTAssertEqual(h.run("ACL", "SETUSER", "open", "-debug"), R.ok)
+        XCTAssertTrue(acl.restricted.load(ordering: .relaxed))
+        XCTAssertEqual(h.run("ACL", "DELUSER", "open"), R.int(1))
+        XCTAssertFalse(acl.restricted.load(ordering: .relaxed))
+        XCTAssertEqual(h.run("CONFIG", "SET", "requirepass", "pw"), R.ok)
+        XCTAssertTrue(acl.defaultRequiresAuth.load(ordering: .relaxed))
+        XCTAssertFalse(acl.restricted.load(ordering: .relaxed))
+        let c = h.newClient()
+        c.authenticated = false
+        XCTAssertEqual(h.run("GET", "x", on: c), R.err("NOAUTH Authentication required."))
+        XCTAssertEqual(h.run("AUTH", "pw", on: c), R.ok)
+        XCTAssertEqual(h.run("GET", "x", on: c), R.null)
+        XCTAssertEqual(h.run("ACL", "GETUSER", "default"), h.run("ACL", "GETUSER", "default"))
+        XCTAssertTrue(h.run("ACL", "LIST").contains("user default on #\(sha("pw")) ~* &* +@all"))
+        XCTAssertEqual(h.run("CONFIG", "SET", "requirepass", ""), R.ok)
+        XCTAssertFalse(acl.defaultRequiresAuth.load(ordering: .relaxed))
+        XCTAssertEqual(h.run("ACL", "LIST"), R.bulks(["user default on nopass ~* &* +@all"]))
+    }
+
+    private func sha(_ s: String) -> String {
+        // SHA-256 of "pw", as Redis stores it.
+        s == "pw" ? "30c952fab122c3f9759f02a6d95c3758b246b4fee239957b2d4fee46e26170c4" : ""
+    }
 }

@@ -95,11 +95,17 @@ struct ACLUserState {
 public final class ACLUser: @unchecked Sendable {
     /// The user name (any bytes but spaces and NUL).
     public let name: String
-    var state: ACLUserState
+    var state: ACLUserState {
+        didSet { unrestricted.store(state.selectors.first?.allowsEverything ?? false, ordering: .releasing) }
+    }
+    /// True while the user may run every command on every key and channel: its
+    /// connections skip permission checks without taking the registry's lock.
+    let unrestricted = Atomic<Bool>(false)
 
     init(name: String, state: ACLUserState) {
         self.name = name
         self.state = state
+        unrestricted.store(state.selectors.first?.allowsEverything ?? false, ordering: .releasing)
     }
 }
 
@@ -296,6 +302,8 @@ public final class ACL: @unchecked Sendable {
                     }
                     offset += 1
                 }
+                // The installed 7.0.15 refuses a `%` rule granting nothing (`%~key`).
+                if flags == 0 { throw .syntax }
             } else {
                 flags = ACLKeyPattern.read | ACLKeyPattern.write
             }
@@ -313,7 +321,7 @@ public final class ACL: @unchecked Sendable {
             if Self.hasSpaces(pattern) { throw .syntax }
             if !s.channels.contains(pattern) { s.channels.append(pattern) }
             s.allChannels = false
-        } else if u.first == UInt8(ascii: "+") && u.count > 1 && u[1] != UInt8(ascii: "@") {
+        } else if u.first == UInt8(ascii: "+") && (u.count < 2 || u[1] != UInt8(ascii: "@")) {
             let name = String(op.dropFirst())
             guard let bar = name.lastIndex(of: "|") else {
                 guard let cmd = lookupRuleCommand(name) else { throw .unknownName }
@@ -333,7 +341,7 @@ public final class ACL: @unchecked Sendable {
                 if !list.contains(where: { $0.lowercased() == sub.lowercased() }) { list.append(sub) }
                 s.firstArgs[cmd.id] = list
             }
-        } else if u.first == UInt8(ascii: "-") && u.count > 1 && u[1] != UInt8(ascii: "@") {
+        } else if u.first == UInt8(ascii: "-") && (u.count < 2 || u[1] != UInt8(ascii: "@")) {
             guard let cmd = lookupRuleCommand(String(op.dropFirst())) else { throw .unknownName }
             changePerm(&s, cmd, false)
         } else if (u.first == UInt8(ascii: "+") || u.first == UInt8(ascii: "-")) && u.count > 1 && u[1] == UInt8(ascii: "@") {
@@ -646,8 +654,10 @@ public final class ACL: @unchecked Sendable {
 
     /// Checks the command `c` is about to run as `user` (its own by default).
     public func check(_ c: Client, _ cmd: CommandSpec, as user: ACLUser? = nil) -> (ACLDenial, Int)? {
+        let u = user ?? c.user
+        if u.unrestricted.load(ordering: .relaxed) { return nil }
         let args = (0..<c.argc).map { Array(c.arg($0)) }
-        return check(user ?? c.user, cmd, args) { spec in
+        return check(u, cmd, args) { spec in
             if case .positions(let p) = spec.keyPositions(c) { return p }
             return nil
         }
@@ -656,7 +666,9 @@ public final class ACL: @unchecked Sendable {
     /// True when some selector of `c`'s user allows the running command and
     /// may read any key (SORT's BY and GET patterns need that).
     public func hasUnrestrictedReadAccess(_ c: Client) -> Bool {
-        guard restricted.load(ordering: .relaxed), let cmd = c.currentCommand else { return true }
+        guard restricted.load(ordering: .relaxed), let cmd = c.currentCommand, !c.user.unrestricted.load(ordering: .relaxed) else {
+            return true
+        }
         let selectors = lock.withLock { c.user.state.selectors }
         let args = (0..<c.argc).map { Array(c.arg($0)) }
         let keys = { self.keyNeeds(cmd, args) { spec in
