@@ -158,6 +158,9 @@ public final class ACL: @unchecked Sendable {
     var users: [String: ACLUser] = [:]
     /// The `default` user: new connections run as it; it is never deleted (ACL LOAD edits it in place).
     public let defaultUser: ACLUser
+    /// The unlisted user of internal clients that must never be refused (AOF
+    /// replay), like Redis's clients without a user.
+    public let internalUser: ACLUser
     var log: [ACLLogEntry] = []
 
     /// True when some user lacks a permission: commands must be checked.
@@ -182,7 +185,9 @@ public final class ACL: @unchecked Sendable {
         }
         categoryMasks = masks
         defaultUser = ACLUser(name: "default", state: ACLUserState(selectors: []))
+        internalUser = ACLUser(name: "", state: ACLUserState(selectors: []))
         defaultUser.state = makeDefaultState()
+        internalUser.state = makeDefaultState()
         users["default"] = defaultUser
         let cfg = config.snapshot
         if !cfg.requirepass.isEmpty { setDefaultPassword(cfg.requirepass) }
