@@ -356,7 +356,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
             rejectConnection(fd, CommandError.maxClients.text)
             return
         }
-        if cfg.protectedMode && cfg.requirepass.isEmpty && !Self.isLoopbackPeer(fd) {
+        if cfg.protectedMode && acl.defaultIsNopass && !Self.isLoopbackPeer(fd) {
             rejectConnection(fd, CommandError.protectedMode.text)
             return
         }
