@@ -138,6 +138,25 @@ final class ACLTests: XCTestCase {
         XCTAssertTrue(r.output.contains("define either an ACL file or declare users"), r.output)
     }
 
+    func testSubscribersLosingChannelsAreDisconnected() throws {
+        let s = try TestServer()
+        let admin = try s.connect()
+        XCTAssertEqual(try admin.reply("ACL", "SETUSER", "erin", "on", "nopass", "+@all", "~*", "resetchannels", "&a", "&b", "&p*"), .simple("OK"))
+        let sub = try s.connect()
+        XCTAssertEqual(try sub.reply("AUTH", "erin", "x"), .simple("OK"))
+        try sub.send(["SUBSCRIBE", "a", "b"])
+        _ = try sub.read(); _ = try sub.read()
+        try sub.send(["PSUBSCRIBE", "p*"])
+        _ = try sub.read()
+        XCTAssertEqual(try sub.reply("SUBSCRIBE", "c"), .error("NOPERM this user has no permissions to access one of the channels used as arguments"))
+        // Widening keeps the subscriber; dropping the pattern it uses (patterns compare literally) closes it.
+        XCTAssertEqual(try admin.reply("ACL", "SETUSER", "erin", "resetchannels", "&a", "&b", "&p*", "&c"), .simple("OK"))
+        XCTAssertEqual(try sub.reply("PING"), .array([.bulk(Array("pong".utf8)), .bulk([])]))
+        XCTAssertEqual(try admin.reply("ACL", "SETUSER", "erin", "resetchannels", "&a", "&b", "&px"), .simple("OK"))
+        sub.setTimeout(5)
+        XCTAssertThrowsError(try sub.reply("PING"))
+    }
+
     private func sha256Hex(_ s: String) -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/sha256sum")
