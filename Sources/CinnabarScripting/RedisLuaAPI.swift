@@ -193,10 +193,7 @@ enum RedisLuaAPI {
         }
         let probe = server.makeFakeClient(context: caller.context)
         probe.load(OwnedCommand(args))
-        let denied = server.acl.check(caller.user, cmd, args) { spec in
-            if case .positions(let p) = spec.keyPositions(probe) { return p }
-            return nil
-        }
+        let denied = server.acl.check(caller.user, cmd, args) { spec in ACL.keyArguments(spec, probe) }
         lua_pushboolean(L, denied == nil ? 1 : 0)
         return 1
     }

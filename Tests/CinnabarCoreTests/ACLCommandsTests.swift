@@ -262,6 +262,25 @@ final class ACLCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "sort", "read", "by", "x", "get", "y", "store", "write"), "*2\r\n*2\r\n$4\r\nread\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$5\r\nwrite\r\n*2\r\n+OW\r\n+update\r\n")
     }
 
+    /// SORT's keys are its source and STORE destination even with BY/GET patterns,
+    /// which need a user that may read every key.
+    func testSortPatternsNeedFullReadAccess() {
+        let h = Harness()
+        let a = h.newClient()
+        XCTAssertEqual(h.run("ACL", "SETUSER", "s1", "on", "nopass", "~o*", "+@all"), "+OK\r\n")
+        XCTAssertEqual(h.run("AUTH", "s1", "x", on: a), "+OK\r\n")
+        XCTAssertEqual(h.run("RPUSH", "o1", "3", "1", "2", on: a), ":3\r\n")
+        XCTAssertEqual(h.run("SORT", "x1", "BY", "w*", on: a), "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n")
+        XCTAssertEqual(h.run("SORT", "o1", "BY", "w*", "STORE", "x2", on: a), "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n")
+        XCTAssertEqual(h.run("SORT_RO", "x1", "BY", "w*", on: a), "-NOPERM this user has no permissions to access one of the keys used as arguments\r\n")
+        XCTAssertEqual(h.run("SORT", "o1", "BY", "w*", on: a), "-ERR BY option of SORT denied due to insufficient ACL permissions.\r\n")
+        XCTAssertEqual(h.run("SORT", "o1", "GET", "k*", on: a), "-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n")
+        XCTAssertEqual(h.run("SORT", "o1", "BY", "nosort", on: a), "*3\r\n$1\r\n3\r\n$1\r\n1\r\n$1\r\n2\r\n")
+        XCTAssertEqual(h.run("SORT", "o1", "GET", "#", on: a), "-ERR GET option of SORT denied due to insufficient ACL permissions.\r\n")
+        XCTAssertEqual(h.run("EVAL", "return redis.call('sort','o1','by','w*')", "0", on: a), "-ERR BY option of SORT denied due to insufficient ACL permissions. script: c1a7466d8b4387832b882d7c99913b441bb3d73d, on @user_script:1.\r\n")
+        XCTAssertEqual(h.run("COMMAND", "GETKEYSANDFLAGS", "sort", "x", "by", "w*", "store", "y"), "*2\r\n*2\r\n$1\r\nx\r\n*2\r\n+RO\r\n+access\r\n*2\r\n$1\r\ny\r\n*2\r\n+OW\r\n+update\r\n")
+    }
+
     func testOddRulesAsRedis() {
         let h = Harness()
         XCTAssertEqual(h.run("ACL", "SETUSER", "x", "+"), R.err("ERR Error in ACL SETUSER modifier '+': Unknown command or category name in ACL"))

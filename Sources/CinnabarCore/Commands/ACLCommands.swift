@@ -260,10 +260,7 @@ public enum ACLCommands {
         }
         let probe = c.server.makeFakeClient(context: c.context)
         probe.load(OwnedCommand(args))
-        let result = acl.check(u, cmd, args) { spec in
-            if case .positions(let p) = spec.keyPositions(probe) { return p }
-            return nil
-        }
+        let result = acl.check(u, cmd, args) { spec in ACL.keyArguments(spec, probe) }
         guard let (denial, pos) = result else {
             c.reply.ok()
             return

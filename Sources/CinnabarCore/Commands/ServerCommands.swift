@@ -613,8 +613,7 @@ public enum ServerCommands {
         let keys = cmd.keysWithFlags(args) { spec, args in
             let probe = server.makeFakeClient(context: c.context)
             probe.load(OwnedCommand(args))
-            if case .positions(let p) = spec.keyPositions(probe) { return p }
-            return nil
+            return ACL.keyArguments(spec, probe)
         }
         guard let keys, !keys.isEmpty else {
             if cmd.flags.contains(.noMandatoryKeys) {

@@ -662,10 +662,7 @@ public final class ACL: @unchecked Sendable {
         let u = user ?? c.user
         if u.unrestricted.load(ordering: .relaxed) { return nil }
         let args = (0..<c.argc).map { Array(c.arg($0)) }
-        return check(u, cmd, args) { spec in
-            if case .positions(let p) = spec.keyPositions(c) { return p }
-            return nil
-        }
+        return check(u, cmd, args) { spec in Self.keyArguments(spec, c) }
     }
 
     /// True when some selector of `c`'s user allows the running command and
@@ -676,14 +673,22 @@ public final class ACL: @unchecked Sendable {
         }
         let selectors = lock.withLock { c.user.state.selectors }
         let args = (0..<c.argc).map { Array(c.arg($0)) }
-        let keys = { self.keyNeeds(cmd, args) { spec in
-            if case .positions(let p) = spec.keyPositions(c) { return p }
-            return nil
-        } }
+        let keys = { self.keyNeeds(cmd, args) { spec in Self.keyArguments(spec, c) } }
         for s in selectors where Self.selectorCheck(s, cmd, args, keys: keys) == nil {
             if s.allKeys || s.keys.contains(where: { $0.pattern == [42] && $0.flags & ACLKeyPattern.read != 0 }) { return true }
         }
         return false
+    }
+
+    /// Key argument indices of `spec` in `c`'s command for permission checks.
+    public static func keyArguments(_ spec: CommandSpec, _ c: Client) -> [Int]? {
+        switch spec.keyPositions(c) {
+        case .positions(let p): return p
+        case .everything:
+            // SORT locks every shard for its BY/GET patterns; its keys are still the source and STORE destination.
+            if spec.name == "sort" || spec.name == "sort_ro" { return SortCommands.declaredKeys(c, readonly: spec.name == "sort_ro") }
+            return nil
+        }
     }
 
     /// The error a refused command gets.
