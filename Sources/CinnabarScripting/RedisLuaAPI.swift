@@ -174,12 +174,27 @@ enum RedisLuaAPI {
             vm.pushErrorTable("ERR Please specify at least one argument for this redis lib call")
             return -1
         }
-        guard let name = vm.bytes(at: 1), vm.context.engine.server.commands.lookup(name) != nil else {
+        let server = vm.context.engine.server
+        var args: [[UInt8]] = []
+        for i in 1...lua_gettop(L) {
+            guard let b = vm.bytes(at: i) else {
+                vm.pushErrorTable("ERR Lua redis lib command arguments must be strings or integers")
+                return -1
+            }
+            args.append(Array(b))
+        }
+        var found = args[0].withUnsafeBufferPointer { server.commands.lookup($0) }
+        if let base = found, !base.subcommands.isEmpty, args.count >= 2 {
+            found = args[1].withUnsafeBufferPointer { base.subcommand($0) }
+        }
+        guard let cmd = found, let caller = vm.context.caller else {
             vm.pushErrorTable("ERR Invalid command passed to redis.acl_check_cmd()")
             return -1
         }
-        // Cinnabar has a single user with every permission.
-        lua_pushboolean(L, 1)
+        let probe = server.makeFakeClient(context: caller.context)
+        probe.load(OwnedCommand(args))
+        let denied = server.acl.check(caller.user, cmd, args) { spec in ACL.keyArguments(spec, probe) }
+        lua_pushboolean(L, denied == nil ? 1 : 0)
         return 1
     }
 

@@ -470,6 +470,15 @@ final class ScriptRunner {
         if cmd.flags.contains(.noscript) {
             return refuse(.custom("ERR This Redis command is not allowed from script"))
         }
+        // Commands of a script run with the permissions of the client that called it.
+        if server.acl.restricted.load(ordering: .relaxed), let caller, c.user !== caller.user {
+            c.setUser(caller.user, authenticated: true)
+        }
+        if server.acl.restricted.load(ordering: .relaxed), let caller,
+           let (denial, position) = server.acl.check(c, cmd, as: caller.user) {
+            server.acl.logDenial(c, denial, .lua, position: position, cmd: cmd, username: caller.user.name, infoFrom: caller)
+            return refuse(.custom("ERR The user executing the script \(denial.scriptMessage)"))
+        }
         if readOnly && (cmd.flags.contains(.write) || cmd.flags.contains(.mayReplicate)) {
             return refuse(.readonlyScript)
         }

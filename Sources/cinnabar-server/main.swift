@@ -49,6 +49,11 @@ pthread_sigmask(SIG_BLOCK, &blocked, nil)
 
 KeyHash.seedRandomly()
 let server = Cinnabar.makeServer(config: config, configFile: file.flatMap { absolutePath($0) })
+if let aclError = server.acl.startupError {
+    server.log.log(.warning, aclError)
+    fputs("\(aclError)\n", stderr)
+    exit(1)
+}
 do {
     try Cinnabar.boot(server)
 } catch {

@@ -343,6 +343,7 @@ final class ServerCommandsTests: XCTestCase {
         masterauth "se cret"
         dir \(quotedRepr(bytes: Array(cfg.dir.utf8)))
         slowlog-max-len 99
+        user default on nopass ~* &* +@all
 
         """)
         var reread = ServerConfig()

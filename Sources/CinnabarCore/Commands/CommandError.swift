@@ -14,6 +14,14 @@ public enum CommandError: Error, Equatable {
     case unknownSubcommand(name: String, command: String)
     case noAuth
     case wrongPass
+    /// ACL refused the command itself (its full name, `config|set` for subcommands).
+    case noPermCommand(command: String)
+    /// ACL refused one of the command's keys.
+    case noPermKey
+    /// ACL refused one of the command's pub/sub channels.
+    case noPermChannel
+    /// EXEC found a queued command no longer allowed.
+    case noPermChangedInMulti(reason: ACLDenial)
     case authWithoutPassword
     case invalidExpireTime(command: String)
     case dbIndexOutOfRange
@@ -201,6 +209,18 @@ public enum CommandError: Error, Equatable {
             return "ERR unknown subcommand '\(Self.clip(name))'. Try \(command.uppercased()) HELP."
         case .noAuth: return "NOAUTH Authentication required."
         case .wrongPass: return "WRONGPASS invalid username-password pair or user is disabled."
+        case .noPermCommand(let command): return "NOPERM this user has no permissions to run the '\(command)' command"
+        case .noPermKey: return "NOPERM this user has no permissions to access one of the keys used as arguments"
+        case .noPermChannel: return "NOPERM this user has no permissions to access one of the channels used as arguments"
+        case .noPermChangedInMulti(let reason):
+            let why: String
+            switch reason {
+            case .command: why = "no permission to execute the command or subcommand"
+            case .key: why = "no permission to touch the specified keys"
+            case .channel: why = "no permission to access one of the channels used as arguments"
+            case .auth: why = "no permission"
+            }
+            return "NOPERM ACLs rules changed between the moment the transaction was accumulated and the EXEC call. This command is no longer allowed for the following reason: \(why)"
         case .authWithoutPassword:
             return "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
         case .invalidExpireTime(let command): return "ERR invalid expire time in '\(command)' command"

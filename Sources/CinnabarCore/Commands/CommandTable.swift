@@ -345,8 +345,20 @@ public final class CommandSpec: @unchecked Sendable {
             return out
         }
         guard let positions = finder?(self, args) else { return nil }
-        let flagNames = specs.first?.flags ?? (flags.contains(.readonly) ? ["RO", "access"] : ["RW", "update"])
-        return positions.map { ($0, flagNames) }
+        // Keys a resolvable spec finds take its flags; the others those of the
+        // last spec that cannot be resolved (SORT: its STORE destination).
+        func isResolvable(_ spec: CommandKeySpec) -> Bool {
+            if case .unknown = spec.beginSearch { return false }
+            if case .unknown = spec.findKeys { return false }
+            return true
+        }
+        var known: [Int: [String]] = [:]
+        for spec in specs where isResolvable(spec) {
+            for p in spec.keyPositions(args) ?? [] where known[p] == nil { known[p] = spec.actualFlags?(args) ?? spec.flags }
+        }
+        let fallback = specs.last { !isResolvable($0) }?.flags ?? specs.first?.flags
+            ?? (flags.contains(.readonly) ? ["RO", "access"] : ["RW", "update"])
+        return positions.map { ($0, known[$0] ?? fallback) }
     }
 
     /// Finds a subcommand by (case-insensitive) name.

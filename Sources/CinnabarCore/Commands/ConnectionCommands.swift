@@ -114,12 +114,15 @@ public enum ConnectionCommands {
         c.reply.ok()
     }
 
-    /// Checks a password for `user` against requirepass (the only user is `default`).
+    /// Authenticates `c` as `user` when `password` opens it; a failure is recorded in ACL LOG.
     static func authenticate(_ c: Client, user: String, password: Bytes) -> Bool {
-        let required = c.context.config.requirepass
-        guard user == "default" else { return false }
-        if required.isEmpty { return true }
-        return password.string == required
+        let acl = c.server.acl
+        if let u = acl.authenticate(user, password: password) {
+            c.setUser(u, authenticated: true)
+            return true
+        }
+        acl.logDenial(c, .auth, c.flags.contains(.multi) ? .multi : .toplevel, position: 0, cmd: nil, username: user)
+        return false
     }
 
     static func hello(_ c: Client) {
@@ -149,7 +152,6 @@ public enum ConnectionCommands {
                     c.fail(.wrongPass)
                     return
                 }
-                c.authenticated = true
                 j += 3
             } else if opt.equalsIgnoringCase("SETNAME") && more >= 1 {
                 guard let name = ClientNames.validate(c.arg(j + 1)) else {
@@ -184,7 +186,7 @@ public enum ConnectionCommands {
             return
         }
         c.redactArgument(1)
-        if c.argc == 2 && c.context.config.requirepass.isEmpty {
+        if c.argc == 2 && c.server.acl.defaultIsNopass {
             c.fail(.authWithoutPassword)
             return
         }
@@ -192,7 +194,6 @@ public enum ConnectionCommands {
         let ok = c.argc == 2 ? authenticate(c, user: "default", password: c.arg(1))
             : authenticate(c, user: c.argString(1), password: c.arg(2))
         if ok {
-            c.authenticated = true
             c.reply.ok()
         } else {
             c.fail(.wrongPass)
@@ -207,7 +208,7 @@ public enum ConnectionCommands {
         }
         c.dbIndex = 0
         c.reply.resp = .resp2
-        c.authenticated = c.context.config.requirepass.isEmpty
+        c.setUser(c.server.acl.defaultUser, authenticated: !c.server.acl.defaultRequiresAuth.load(ordering: .relaxed))
         c.server.setName(c, "")
         c.flags.remove([.multi, .dirtyCAS, .dirtyExec, .pubsub, .noEvict, .noTouch, .replyOff, .replySkipNext])
         c.multiQueue.removeAll()
@@ -303,7 +304,7 @@ public enum ConnectionCommands {
         s += " multi=\(c.flags.contains(.multi) ? c.queuedCommandCount : -1)"
         s += " qbuf=\(c.queryBufferLength) qbuf-free=\(c.queryBufferFree) argv-mem=\(c.argvMemory) multi-mem=\(c.multiBytes)"
         s += " rbs=\(c.reply.allocatedSize) rbp=\(c.reply.allocatedSize) obl=\(c.reply.pending) oll=0 omem=\(c.outputBufferMemory)"
-        s += " tot-mem=\(c.memoryUsage) events=\(c.eventMask) cmd=\(cmd) user=default redir=\(Tracking.redirectShown(c)) resp=\(c.resp.rawValue)"
+        s += " tot-mem=\(c.memoryUsage) events=\(c.eventMask) cmd=\(cmd) user=\(c.user.name) redir=\(Tracking.redirectShown(c)) resp=\(c.resp.rawValue)"
         return s
     }
 
@@ -327,6 +328,7 @@ public enum ConnectionCommands {
     static func clientKill(_ c: Client) {
         var addr: String?
         var laddr: String?
+        var userFilter: ACLUser?
         var type: ClientType?
         var id: Int64 = 0
         var skipMe = true
@@ -358,10 +360,11 @@ public enum ConnectionCommands {
                 } else if opt.equalsIgnoringCase("laddr") {
                     laddr = value.string
                 } else if opt.equalsIgnoringCase("user") {
-                    guard value.string == "default" else {
+                    guard let u = c.server.acl.user(named: value.string) else {
                         c.fail(.custom("ERR No such user '\(value.string)'"))
                         return
                     }
+                    userFilter = u
                 } else if opt.equalsIgnoringCase("skipme") {
                     if value.equalsIgnoringCase("yes") { skipMe = true }
                     else if value.equalsIgnoringCase("no") { skipMe = false }
@@ -379,6 +382,7 @@ public enum ConnectionCommands {
             if let addr, other.peerAddress != addr { return }
             if let laddr, other.localAddress != laddr { return }
             if let type, ClientType(of: other) != type { return }
+            if let userFilter, other.user !== userFilter { return }
             if id != 0 && other.id != id { return }
             if other === c {
                 if skipMe { return }

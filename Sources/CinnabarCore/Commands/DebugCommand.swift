@@ -203,7 +203,7 @@ enum DebugCommand {
             c.fail(.custom("ERR CONFIG-REWRITE-FORCE-ALL failed: \(String(cString: strerror(ENOENT)))"))
             return
         }
-        if let e = ConfigWriter.rewrite(path: file, config: c.server.config.snapshot, forceAll: true) {
+        if let e = ConfigWriter.rewrite(path: file, config: c.server.config.snapshot, forceAll: true, userLines: c.server.acl.listLines()) {
             c.fail(.custom("ERR CONFIG-REWRITE-FORCE-ALL failed: \(e)"))
         } else {
             c.reply.ok()

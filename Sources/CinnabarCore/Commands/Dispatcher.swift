@@ -72,6 +72,12 @@ extension Server {
             reject(c, cmd, .commandNotAllowedInMulti)
             return
         }
+        // One relaxed load while every user may run everything (the usual case).
+        if acl.restricted.load(ordering: .relaxed), let (denial, position) = acl.check(c, cmd) {
+            acl.logDenial(c, denial, inMulti ? .multi : .toplevel, position: position, cmd: cmd)
+            reject(c, cmd, ACL.error(denial, cmd))
+            return
+        }
         if c.flags.contains(.pubsub) && c.resp == .resp2 && !subscribedModeAllowed.contains(cmd.parent?.name ?? cmd.name) {
             reject(c, cmd, .pubsubContext(command: cmd.fullName))
             return

@@ -274,7 +274,7 @@ public enum ServerCommands {
             c.fail(.custom("ERR The server is running without a config file"))
             return
         }
-        if let e = ConfigWriter.rewrite(path: file, config: c.server.config.snapshot, forceAll: false) {
+        if let e = ConfigWriter.rewrite(path: file, config: c.server.config.snapshot, forceAll: false, userLines: c.server.acl.listLines()) {
             c.server.log.log(.warning, "CONFIG REWRITE failed: \(e)")
             c.fail(.custom("ERR Rewriting config file: \(e)"))
         } else {
@@ -613,8 +613,7 @@ public enum ServerCommands {
         let keys = cmd.keysWithFlags(args) { spec, args in
             let probe = server.makeFakeClient(context: c.context)
             probe.load(OwnedCommand(args))
-            if case .positions(let p) = spec.keyPositions(probe) { return p }
-            return nil
+            return ACL.keyArguments(spec, probe)
         }
         guard let keys, !keys.isEmpty else {
             if cmd.flags.contains(.noMandatoryKeys) {

@@ -45,13 +45,23 @@ public enum SortCommands {
     /// The source key and the last STORE key (found as Redis's sortGetKeys
     /// does); everything when a BY or GET pattern may read any key.
     static func keyLocations(_ c: Client, readonly: Bool) -> KeyLocations {
+        keyLocations(c, readonly: readonly, patterns: true)
+    }
+
+    /// The source and STORE keys only, BY/GET patterns aside (what ACL checks).
+    static func declaredKeys(_ c: Client, readonly: Bool) -> [Int] {
+        if case .positions(let p) = keyLocations(c, readonly: readonly, patterns: false) { return p }
+        return [1]
+    }
+
+    private static func keyLocations(_ c: Client, readonly: Bool, patterns: Bool) -> KeyLocations {
         var positions = [1]
         var store = -1
         var i = 2
         while i < c.argc {
             let a = c.arg(i)
             if a.equalsIgnoringCase("by") || a.equalsIgnoringCase("get") {
-                if i + 1 < c.argc && patternReadsKeys(c.arg(i + 1)) { return .everything }
+                if patterns && i + 1 < c.argc && patternReadsKeys(c.arg(i + 1)) { return .everything }
                 i += 1
             } else if a.equalsIgnoringCase("limit") {
                 i += 2
@@ -169,9 +179,18 @@ public enum SortCommands {
             } else if a.equalsIgnoringCase("by") && left >= 1 {
                 byIndex = j + 1
                 // A pattern without `*` names no key: nothing to sort by.
-                if !cString(c.arg(j + 1)).contains(42) { dontSort = true }
+                if !cString(c.arg(j + 1)).contains(42) {
+                    dontSort = true
+                } else if !c.server.acl.hasUnrestrictedReadAccess(c) {
+                    c.fail(.custom("ERR BY option of SORT denied due to insufficient ACL permissions."))
+                    return
+                }
                 j += 1
             } else if a.equalsIgnoringCase("get") && left >= 1 {
+                if !c.server.acl.hasUnrestrictedReadAccess(c) {
+                    c.fail(.custom("ERR GET option of SORT denied due to insufficient ACL permissions."))
+                    return
+                }
                 gets.append(j + 1)
                 j += 1
             } else {

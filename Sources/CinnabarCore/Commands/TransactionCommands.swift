@@ -95,6 +95,12 @@ public enum TransactionCommands {
         for queued in queue {
             c.load(queued)
             guard let spec = resolve(server, queued) else { preconditionFailure("queued commands are resolved when queued") }
+            // Permissions may have changed since the command was queued.
+            if server.acl.restricted.load(ordering: .relaxed), let (denial, position) = server.acl.check(c, spec) {
+                server.acl.logDenial(c, denial, .multi, position: position, cmd: spec)
+                c.fail(.noPermChangedInMulti(reason: denial))
+                continue
+            }
             server.call(c, spec)
         }
         c.holdsAllShards = held

@@ -431,6 +431,7 @@ public final class AppendOnlyFile: ServerExtension, @unchecked Sendable {
             throw RDBError("Can't create the context to replay the append only file \(path)")
         }
         let client = server.makeFakeClient(context: LoopContext(loop: loadingLoop, server: server))
+        client.setUser(server.acl.internalUser, authenticated: true)
         client.suppressPropagation = true
         client.flags.insert(.discardReplies)
         var parser = RequestParser()

@@ -124,6 +124,9 @@ public final class Client: EventHandler {
     /// CLIENT SETNAME; changed only under the owning loop's `clientsLock`.
     public internal(set) var name = ""
     public var authenticated: Bool
+    /// The ACL user this connection runs as; changed only under the owning loop's `clientsLock`
+    /// (CLIENT LIST and ACL DELUSER read it from other threads).
+    public internal(set) var user: ACLUser
     public var flags: ClientFlags = []
     public let createdAt: Int64
     public var lastInteraction: Int64
@@ -228,7 +231,8 @@ public final class Client: EventHandler {
         let now = Sys.unixMillis()
         createdAt = now
         lastInteraction = now
-        authenticated = server.config.snapshot.requirepass.isEmpty
+        authenticated = !server.acl.defaultRequiresAuth.load(ordering: .relaxed)
+        user = server.acl.defaultUser
         if fake {
             flags.insert(.fake)
             authenticated = true
@@ -461,7 +465,17 @@ public final class Client: EventHandler {
     public var resp: RESPVersion { reply.resp }
 
     /// True while a password is configured and this client has not authenticated.
-    var needsAuth: Bool { !authenticated && !context.config.requirepass.isEmpty }
+    var needsAuth: Bool { !authenticated && server.acl.defaultRequiresAuth.load(ordering: .relaxed) }
+
+    /// Switches the connection to `user` (AUTH, HELLO AUTH, RESET).
+    public func setUser(_ user: ACLUser, authenticated: Bool) {
+        if let ctx = context {
+            ctx.clientsLock.withLock { self.user = user }
+        } else {
+            self.user = user
+        }
+        self.authenticated = authenticated
+    }
 
     // MARK: socket I/O
 

@@ -9,6 +9,8 @@ public struct ServerConfig {
     public var bind: [String] = ["*", "-::*"]
     public var protectedMode = true
     public var requirepass = ""
+    /// `user <name> <rules...>` configuration lines (name first), applied to the ACL at start-up.
+    public var userDirectives: [[String]] = []
     public var dir = absolutePath(".") ?? "."
     public var dbfilename = "dump.rdb"
     /// Snapshot points: (seconds, changes).
@@ -157,6 +159,16 @@ public enum ConfigParser {
                     throw FileError(file: file, line: lineNo, text: line, message: "Fatal error, can't open config file '\(values[0])'")
                 }
                 try apply(text: inc, file: values[0], to: &config, depth: depth + 1)
+                continue
+            }
+            if name == "user" {
+                guard values.count >= 1 else {
+                    throw FileError(file: file, line: lineNo, text: line, message: "Bad directive or wrong number of arguments")
+                }
+                if config.userDirectives.contains(where: { $0[0] == values[0] }) {
+                    throw FileError(file: file, line: lineNo, text: line, message: "Error in user declaration '\(values[0])': Duplicate user found. A user can only be defined once in config files")
+                }
+                config.userDirectives.append(values)
                 continue
             }
             guard let p = ConfigTable.lookup(name) else {

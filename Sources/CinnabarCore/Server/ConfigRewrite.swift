@@ -53,7 +53,9 @@ enum ConfigWriter {
 
     /// The new text of the file at `path` for configuration `config`; writes
     /// every directive when `forceAll`. Returns the error text (strerror) on failure.
-    static func rewrite(path: String, config: ServerConfig, forceAll: Bool) -> String? {
+    /// `userLines` are the ACL users as `user` directives: they replace the file's
+    /// `user` lines, unless an aclfile holds the users (then the file keeps none).
+    static func rewrite(path: String, config: ServerConfig, forceAll: Bool, userLines: [String] = []) -> String? {
         var state = State()
         state.forceAll = forceAll
         if let f = fopen(path, "r") {
@@ -96,6 +98,11 @@ enum ConfigWriter {
                 for line in lines { state.rewrite(p.name, line, force: alwaysWrite || force) }
             }
         }
+
+        if (config.extras["aclfile"] ?? "").isEmpty {
+            for line in userLines { state.rewrite("user", line, force: true) }
+        }
+        state.processed.insert("user")
 
         // Lines of managed directives that were not reused are blanked.
         for (option, slots) in state.optionLines where state.processed.contains(option) {

@@ -151,8 +151,9 @@ extension ConfigParameter {
 
     /// `emptyIsUnset`: an empty value means "not set" and is left out of rewritten files.
     static func string(_ name: String, _ kp: WritableKeyPath<ServerConfig, String>, alias: String? = nil, flags: ConfigFlags = [],
-                       emptyIsUnset: Bool = false, validate: ((String) -> String?)? = nil) -> ConfigParameter {
-        ConfigParameter(name, alias: alias, flags: flags, rewrite: emptyIsUnset ? .quoted : .quotedAllowEmpty,
+                       emptyIsUnset: Bool = false, validate: ((String) -> String?)? = nil,
+                       apply: ((Server, ServerConfig) -> String?)? = nil) -> ConfigParameter {
+        ConfigParameter(name, alias: alias, flags: flags, rewrite: emptyIsUnset ? .quoted : .quotedAllowEmpty, apply: apply,
                         get: { $0[keyPath: kp] }, set: { c, a in
             if let e = validate?(a[0]) { return e }
             c[keyPath: kp] = a[0]
@@ -382,7 +383,10 @@ public enum ConfigTable {
                 case .failure(let e): return e.message
                 }
             }),
-            .string("requirepass", \.requirepass, flags: .sensitive, emptyIsUnset: true),
+            .string("requirepass", \.requirepass, flags: .sensitive, emptyIsUnset: true, apply: { s, c in
+                s.acl.setDefaultPassword(c.requirepass)
+                return nil
+            }),
             .stored("masterauth", flags: .sensitive, .optionalText, ""),
             .stored("masteruser", flags: .sensitive, .optionalText, ""),
             .stored("aclfile", flags: .immutable, .text, ""),

@@ -103,6 +103,8 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     private(set) var watches: WatchRegistry!
     /// Client-side caching: tracked keys, broadcast prefixes, invalidation delivery.
     public let tracking: Tracking
+    /// Users, permissions and the ACL log.
+    public let acl: ACL
     /// DEBUG PAUSE-CRON: periodic work is skipped while set.
     public let cronPaused = Atomic<Bool>(false)
 
@@ -111,6 +113,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
         keyspace = Keyspace(shardCount: config.shards, databases: config.databases)
         tracking = Tracking(shardCount: config.shards)
         commands = CommandTable(families)
+        acl = ACL(table: commands, config: self.config)
         log = Logger(path: config.logfile, level: LogLevel(name: config.loglevel) ?? .notice)
         var id = [UInt8](repeating: 0, count: 20)
         _ = id.withUnsafeMutableBytes { getrandom($0.baseAddress, 20, 0) }
@@ -353,7 +356,7 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
             rejectConnection(fd, CommandError.maxClients.text)
             return
         }
-        if cfg.protectedMode && cfg.requirepass.isEmpty && !Self.isLoopbackPeer(fd) {
+        if cfg.protectedMode && acl.defaultIsNopass && !Self.isLoopbackPeer(fd) {
             rejectConnection(fd, CommandError.protectedMode.text)
             return
         }
