@@ -76,6 +76,9 @@ final class PersistenceTests: XCTestCase {
             try c.call("DEL", "key:0")
             try waitUntil { (try c.call("INFO", "persistence").string ?? "").contains("rdb_bgsave_in_progress:0") }
             XCTAssertTrue((try c.call("INFO", "persistence").string ?? "").contains("rdb_last_bgsave_status:ok"))
+            let stats = try c.call("INFO", "stats").string ?? ""
+            XCTAssertTrue(stats.contains("total_forks:1\r\n"), stats)
+            XCTAssertFalse(stats.contains("latest_fork_usec:0\r\n"), "the fork was timed")
             s.crash()
         }
         let s = try TestServer(mode: .binary, dir: dir)

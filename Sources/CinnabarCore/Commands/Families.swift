@@ -20,6 +20,7 @@ public enum CoreCommands {
             HyperLogLogCommands.all,
             GeoCommands.all,
             ReplicationCommands.all,
+            LatencyCommands.all,
             ACLCommands.all,
         ]
     }

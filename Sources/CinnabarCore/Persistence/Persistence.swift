@@ -145,7 +145,7 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
             if child != 0 { return childIsSnapshot ? "ERR Background save already in progress" : "ERR Another child process is active (AOF?): can't BGSAVE right now." }
             let dirtyNow = server.dirty.load(ordering: .relaxed)
             // Fork with every shard locked: the child's copy is a point-in-time image.
-            let pid: pid_t = server.keyspace.withAllLocked { fork() }
+            let pid: pid_t = timedFork { server.keyspace.withAllLocked { fork() } }
             if pid < 0 {
                 lastBgsaveOK = false
                 return "ERR Can't BGSAVE: fork: \(String(cString: strerror(errno)))"
@@ -175,7 +175,7 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     public func forkChild(beforeFork: @escaping () -> Bool, work: @escaping () -> Bool, onExit: @escaping (Bool) -> Void) -> String? {
         lock.withLock { () -> String? in
             if child != 0 { return "ERR Background child already active" }
-            let pid: pid_t = server.keyspace.withAllLocked { beforeFork() ? fork() : -2 }
+            let pid: pid_t = timedFork { server.keyspace.withAllLocked { beforeFork() ? fork() : -2 } }
             if pid == -2 { return nil }
             if pid < 0 { return "ERR Can't fork: \(String(cString: strerror(errno)))" }
             if pid == 0 { _exit(work() ? 0 : 1) }
@@ -188,6 +188,24 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
     }
 
     private var otherChildExit: ((Bool) -> Void)?
+
+    /// Microseconds the last fork took in the parent (INFO latest_fork_usec).
+    public let latestForkMicros = Atomic<Int>(0)
+    /// Forks since start-up (INFO total_forks).
+    public let totalForks = Atomic<Int>(0)
+
+    /// Runs `body` (which forks) and, in the parent, records how long it
+    /// took: INFO's fork fields and the LATENCY "fork" event.
+    private func timedFork(_ body: () -> pid_t) -> pid_t {
+        let start = Sys.monotonicNanos()
+        let pid = body()
+        guard pid > 0 else { return pid }
+        let micros = Int((Sys.monotonicNanos() - start) / 1000)
+        latestForkMicros.store(micros, ordering: .relaxed)
+        totalForks.wrappingAdd(1, ordering: .relaxed)
+        server.latencyMonitor.addIfNeeded("fork", millis: Int64(micros / 1000), threshold: server.config.snapshot.latencyMonitorThreshold)
+        return pid
+    }
 
     /// BGSAVE SCHEDULE: run one as soon as the running child ends.
     public func schedule() { lock.withLock { scheduled = true } }

@@ -65,6 +65,8 @@ public struct ServerConfig {
     public var setMaxIntsetEntries = 512
     public var zsetMaxListpackEntries = 128
     public var zsetMaxListpackValue = 64
+    /// LATENCY monitor: events lasting at least this many milliseconds are sampled (0 = off).
+    public var latencyMonitorThreshold = 0
     /// Streams open a new node once the last reaches this many bytes or entries (0 = no limit).
     public var streamNodeMaxBytes = 4096
     public var streamNodeMaxEntries = 100

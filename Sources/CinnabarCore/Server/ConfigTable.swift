@@ -602,7 +602,7 @@ public enum ConfigTable {
             }),
             .int("slowlog-log-slower-than", \.slowlogLogSlowerThan, -1...Int.max),
             .int("slowlog-max-len", \.slowlogMaxLen, 0...Int.max),
-            .stored("latency-monitor-threshold", .int(0...Int.max), "0"),
+            .int("latency-monitor-threshold", \.latencyMonitorThreshold, 0...Int.max),
             .bool("latency-tracking", \.latencyTracking),
             P("latency-tracking-info-percentiles", flags: .multiArg,
               get: { $0.latencyPercentiles.map(ConfigParser.formatPercentile).joined(separator: " ") }, set: { c, a in

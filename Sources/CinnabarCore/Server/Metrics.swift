@@ -237,6 +237,16 @@ public final class LatencyHistogram {
         count += other.count
     }
 
+    /// Samples below `nanos` (whole buckets: those ending below it).
+    public func count(below nanos: Int64) -> Int {
+        var n = 0
+        for i in 0..<Self.bucketCount where buckets[i] > 0 {
+            if Self.upperBound(i) >= nanos { break }
+            n += buckets[i]
+        }
+        return n
+    }
+
     /// The value (ns) at percentile `p` (0...100): the top of the bucket holding that rank.
     public func value(atPercentile p: Double) -> Int64 {
         guard count > 0 else { return 0 }

@@ -72,6 +72,8 @@ public final class Server: KeyspaceObserver, @unchecked Sendable {
     public var cachedMillis: Int64 { cachedTime.load(ordering: .relaxed) }
     private let cachedTime = Atomic<Int64>(Sys.unixMillis())
     public let slowlog = SlowLog()
+    /// LATENCY's event samples (latency-monitor-threshold).
+    public let latencyMonitor = LatencyMonitor()
     public let monitors = MonitorFeed()
     /// Sampled rates and memory peaks for INFO.
     public let metrics = ServerMetrics()
