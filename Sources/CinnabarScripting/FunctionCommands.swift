@@ -46,7 +46,8 @@ public enum FunctionCommands {
     static func fcall(_ c: Client, _ engine: ScriptEngine, readOnly: Bool) {
         let server = c.server
         if server.monitors.isActive { server.monitors.feed(c, db: c.dbIndex) }
-        guard let (lib, fn) = engine.functions.function(c.arg(1)) else {
+        let runner = engine.runner(for: c)
+        guard let (lib, fn) = runner.functionLookups.find(c.arg(1), in: engine.functions) else {
             c.fail(.custom("ERR Function not found"))
             return
         }
@@ -66,7 +67,7 @@ public enum FunctionCommands {
             c.fail(.custom("ERR Can not execute a script with write flag using *_ro command."))
             return
         }
-        engine.runner(for: c).fcall(c, lib: lib, fn: fn, numkeys: Int(numkeys), readOnly: readOnly || fn.flags.contains(.noWrites))
+        runner.fcall(c, lib: lib, fn: fn, numkeys: Int(numkeys), readOnly: readOnly || fn.flags.contains(.noWrites))
     }
 
     static func load(_ c: Client, _ engine: ScriptEngine) {

@@ -1,4 +1,5 @@
 import CinnabarCore
+import Synchronization
 
 /// One function of a library, as registered by `redis.register_function`.
 public struct FunctionInfo {
@@ -40,6 +41,10 @@ public final class FunctionRegistry: @unchecked Sendable {
     private var functions: [String: (FunctionLibrary, FunctionInfo)] = [:]
 
     static func fold(_ name: String) -> String { name.lowercased() }
+
+    /// Bumped by every change, after it is visible: lookups cached per loop
+    /// (`FunctionLookupCache`) are valid while it stays the same.
+    let generation = Atomic<Int>(0)
 
     public init() {}
 
@@ -92,6 +97,7 @@ public final class FunctionRegistry: @unchecked Sendable {
             }
             libraries = nextLibs
             functions = nextFns
+            generation.wrappingAdd(1, ordering: .releasing)
             return nil
         }
     }
@@ -106,6 +112,7 @@ public final class FunctionRegistry: @unchecked Sendable {
         lock.withLock {
             guard let lib = libraries.removeValue(forKey: name) else { return false }
             for f in lib.functions { functions[Self.fold(f.name)] = nil }
+            generation.wrappingAdd(1, ordering: .releasing)
             return true
         }
     }
@@ -114,6 +121,7 @@ public final class FunctionRegistry: @unchecked Sendable {
         lock.withLock {
             libraries.removeAll()
             functions.removeAll()
+            generation.wrappingAdd(1, ordering: .releasing)
         }
     }
 
@@ -126,6 +134,7 @@ public final class FunctionRegistry: @unchecked Sendable {
                 libraries[l.name] = l
                 for f in l.functions { functions[Self.fold(f.name)] = (l, f) }
             }
+            generation.wrappingAdd(1, ordering: .releasing)
         }
     }
 
@@ -155,5 +164,41 @@ public final class FunctionRegistry: @unchecked Sendable {
         }
         guard let name else { return .failure(.custom("ERR Library name was not given")) }
         return .success((engine, name, nl))
+    }
+}
+
+/// One event loop's memo of recent FCALL name lookups, so a call finds its
+/// function without a String, a hash or the registry's shared lock. Owned
+/// by one loop's runner; emptied whenever the registry's generation moves.
+final class FunctionLookupCache {
+    private var generation = -1
+    private var entries: [(name: [UInt8], library: FunctionLibrary, function: FunctionInfo)] = []
+    static let capacity = 16
+
+    func find(_ name: Bytes, in registry: FunctionRegistry) -> (FunctionLibrary, FunctionInfo)? {
+        let current = registry.generation.load(ordering: .acquiring)
+        if current != generation {
+            entries.removeAll(keepingCapacity: true)
+            generation = current
+        }
+        for e in entries where Self.equalIgnoringCase(e.name, name) { return (e.library, e.function) }
+        guard let found = registry.function(name) else { return nil }
+        if entries.count >= Self.capacity { entries.removeFirst() }
+        entries.append((Array(name), found.0, found.1))
+        return found
+    }
+
+    /// ASCII case-insensitive equality, as Redis compares function names.
+    @inline(__always)
+    static func equalIgnoringCase(_ a: [UInt8], _ b: Bytes) -> Bool {
+        guard a.count == b.count else { return false }
+        for i in 0..<a.count {
+            let x = a[i], y = b[i]
+            if x == y { continue }
+            // Only letters may differ, and only by case.
+            let lower = x | 0x20
+            guard lower == y | 0x20, lower >= 0x61, lower <= 0x7a else { return false }
+        }
+        return true
     }
 }

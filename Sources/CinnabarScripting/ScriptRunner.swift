@@ -75,6 +75,8 @@ enum ScriptKind: Int {
 /// Runs scripts on one event-loop thread: owns that thread's Lua states and
 /// the socket-less client that executes `redis.call`.
 final class ScriptRunner {
+    /// FCALL's function lookups on this runner's loop.
+    let functionLookups = FunctionLookupCache()
     /// The engine owns its runners (no reference counting on this hot path).
     unowned(unsafe) let engine: ScriptEngine
     /// The EVAL state, created on first use and dropped by SCRIPT FLUSH (as
