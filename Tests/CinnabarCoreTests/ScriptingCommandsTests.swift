@@ -28,6 +28,20 @@ final class ScriptingCommandsTests: XCTestCase {
     func testShebangAndReadOnlyMatchRedis() { replay(RedisScriptingReplies.shebangAndReadOnly) }
     func testOtherFamiliesFromScriptsMatchRedis() { replay(RedisScriptingReplies.otherFamilies) }
 
+    /// Table iteration order depends on the keys alone (string keys are
+    /// placed by Lua 5.1's string hash, as in Redis), not on what the state
+    /// interned before: the same table encodes the same way before and after
+    /// a script that creates thousands of strings, and as Redis 7.0.15 does.
+    func testTableOrderDoesNotDependOnEarlierScripts() {
+        let h = Harness()
+        let encode = "local a = {x=nil, y=5} a.x = 1 return cjson.encode(a)"
+        XCTAssertEqual(h.run("EVAL", encode, "0"), R.bulk("{\"y\":5,\"x\":1}"))
+        h.run("EVAL", "local t = {} for i = 1, 5000 do t[#t + 1] = 'interned' .. i end return #t", "0")
+        XCTAssertEqual(h.run("EVAL", encode, "0"), R.bulk("{\"y\":5,\"x\":1}"))
+        XCTAssertEqual(h.run("EVAL", "local t = {a=1, b=2, c=3} return cjson.encode(t)", "0"),
+                       R.bulk("{\"a\":1,\"c\":3,\"b\":2}"))
+    }
+
     // MARK: sandbox isolation
 
     func testNothingOneScriptLeavesIsVisibleToTheNext() {
