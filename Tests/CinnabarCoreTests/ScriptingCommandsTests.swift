@@ -40,6 +40,11 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("EVAL", encode, "0"), R.bulk("{\"y\":5,\"x\":1}"))
         XCTAssertEqual(h.run("EVAL", "local t = {a=1, b=2, c=3} return cjson.encode(t)", "0"),
                        R.bulk("{\"a\":1,\"c\":3,\"b\":2}"))
+        // Tables built key by key grow as Lua 5.1's do (replies recorded from Redis 7.0.15).
+        XCTAssertEqual(h.run("EVAL", "local t = {} for i, w in ipairs({'alpha','beta','gamma','delta','epsilon','zeta','eta','theta'}) do t[w] = i end return cjson.encode(t)", "0"),
+                       R.bulk("{\"eta\":7,\"beta\":2,\"theta\":8,\"zeta\":6,\"epsilon\":5,\"delta\":4,\"gamma\":3,\"alpha\":1}"))
+        XCTAssertEqual(h.run("EVAL", "local v = {} for i = 1, 300 do v['key:' .. i] = i end local s = '' for k in pairs(v) do s = s .. k .. ',' end return redis.sha1hex(s)", "0"),
+                       R.bulk("f5e571ec3af0f5dde2afb5c069881e960069b4e6"))
     }
 
     // MARK: sandbox isolation
