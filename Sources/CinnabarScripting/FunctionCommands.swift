@@ -108,7 +108,7 @@ public enum FunctionCommands {
 
     static func flush(_ c: Client, _ engine: ScriptEngine) {
         if c.argc > 3 {
-            c.fail(.custom("ERR unknown subcommand or wrong number of arguments for '\(c.argString(1))'. Try FUNCTION HELP."))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "function"))
             return
         }
         if c.argc == 3 && !(c.arg(2).equalsIgnoringCase("SYNC") || c.arg(2).equalsIgnoringCase("ASYNC")) {

@@ -549,7 +549,7 @@ public enum KeyCommands {
             } else if opt.equalsIgnoringCase("LT") {
                 lt = true
             } else {
-                c.fail(.unsupportedOption(c.argString(j)))
+                c.fail(.unsupportedOption(c.argCString(j)))
                 return
             }
         }

@@ -133,7 +133,7 @@ public enum PubSubCommands {
     /// CHANNELS and SHARDCHANNELS take at most a pattern.
     private static func listChannels(_ c: Client, sharded: Bool) {
         guard c.argc <= 3 else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "pubsub"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "pubsub"))
             return
         }
         let names = c.server.pubsub.channelNames(matching: c.argc == 3 ? c.arg(2) : nil, sharded: sharded)

@@ -298,7 +298,7 @@ public enum ServerCommands {
 
     static func slowlogGet(_ c: Client) {
         guard c.argc <= 3 else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "slowlog"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "slowlog"))
             return
         }
         var count = 10

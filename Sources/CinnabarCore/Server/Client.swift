@@ -264,6 +264,13 @@ public final class Client: EventHandler {
     /// Argument `i` as a Swift string (messages, configuration; not hot paths).
     public func argString(_ i: Int) -> String { arg(i).string }
 
+    /// Argument `i` up to its first NUL byte, as Redis quotes an argument
+    /// with `%s` in error messages (it reads the argument as a C string).
+    public func argCString(_ i: Int) -> String {
+        let a = arg(i)
+        return String(decoding: a.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     /// Argument `i` as a key, hashing it once per command.
     @inline(__always)
     public func key(_ i: Int) -> Key {
