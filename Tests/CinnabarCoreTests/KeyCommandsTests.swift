@@ -461,6 +461,8 @@ final class KeyCommandsTests: XCTestCase {
         XCTAssertEqual(h.run("EXPIRE", "foo", "10", "XX", "AB"), R.err("ERR Unsupported option AB"))
         XCTAssertEqual(h.run("EXPIRE", "foo", "x", "ab"), R.err("ERR Unsupported option ab"), "options are checked before the time")
         XCTAssertEqual(h.run("PEXPIREAT", "foo", "100", "a\0z"), R.err("ERR Unsupported option a"), "quoted as a C string, like Redis")
+        XCTAssertEqual(h.run("EXPIREAT", "foo", "1", "x\r\ny\n"), R.err("ERR Unsupported option x  y"), "trailing CR/LF dropped, inner ones spaces")
+        XCTAssertEqual(h.run("EXPIREAT", "foo", "1", "\r\n"), R.err("ERR Unsupported option "))
         XCTAssertEqual(h.run("EXPIRE", "foo", "x", "nx"), R.err("ERR value is not an integer or out of range"))
         XCTAssertEqual(h.run("EXPIRE", "nokey", "x"), R.err("ERR value is not an integer or out of range"))
         XCTAssertEqual(h.run("EXPIRE", "foo", ""), R.err("ERR value is not an integer or out of range"))

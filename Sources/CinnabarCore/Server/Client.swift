@@ -424,9 +424,10 @@ public final class Client: EventHandler {
     }
 
     /// As `replyError`, for a message that may hold any bytes (scripts'
-    /// errors quote their data unchanged); newlines become spaces.
+    /// errors quote their data unchanged); trailing CR/LF are dropped and inner ones become spaces.
     public func replyError(bytes: [UInt8], updateStats: Bool = true) {
         var b = bytes
+        while let last = b.last, last == 13 || last == 10 { b.removeLast() }
         for i in b.indices where b[i] == 13 || b[i] == 10 { b[i] = 32 }
         reply.appendRaw("-")
         reply.appendRaw(b)
