@@ -68,8 +68,9 @@ public enum RDBValues {
     }
 
     /// Reads a DUMP payload body (already verified) into a value.
-    public static func readPayload(_ body: Bytes) throws(RDBError) -> RDBValue {
+    public static func readPayload(_ body: Bytes, limits: ServerConfig? = nil) throws(RDBError) -> RDBValue {
         var r = RDBReader(body)
+        if let limits { r.limits = limits }
         let type = try r.byte()
         return try read(type, &r)
     }
