@@ -18,19 +18,21 @@ public enum FunctionCommands {
                         summary: "A container for function commands.", subcommands: [
                 CommandSpec("load", arity: -3, flags: [.noscript, .write, .denyoom], keys: .all, group: .scripting, since: "7.0.0",
                             complexity: "O(1) (considering compilation time is redundant)",
-                            summary: "Creates a library.", handler: { load($0, box.engine) }),
+                            summary: "Creates a library.", tips: ["request_policy:all_shards", "response_policy:all_succeeded"], handler: { load($0, box.engine) }),
                 CommandSpec("delete", arity: 3, flags: [.noscript, .write], keys: .all, group: .scripting, since: "7.0.0",
-                            summary: "Deletes a library and its functions.", handler: { delete($0, box.engine) }),
+                            summary: "Deletes a library and its functions.", tips: ["request_policy:all_shards", "response_policy:all_succeeded"], handler: { delete($0, box.engine) }),
                 CommandSpec("flush", arity: -2, flags: [.noscript, .write], keys: .all, group: .scripting, since: "7.0.0",
                             complexity: "O(N) where N is the number of functions deleted",
-                            summary: "Deletes all libraries and functions.", handler: { flush($0, box.engine) }),
+                            summary: "Deletes all libraries and functions.", tips: ["request_policy:all_shards", "response_policy:all_succeeded"], handler: { flush($0, box.engine) }),
                 CommandSpec("list", arity: -2, flags: [.noscript], group: .scripting, since: "7.0.0",
                             complexity: "O(N) where N is the number of functions",
-                            summary: "Returns information about all libraries.", handler: { list($0, box.engine) }),
+                            summary: "Returns information about all libraries.", tips: ["nondeterministic_output_order"], handler: { list($0, box.engine) }),
                 CommandSpec("stats", arity: 2, flags: [.noscript, .allowBusy], group: .scripting, since: "7.0.0",
-                            summary: "Returns information about a function during execution.", handler: { stats($0, box.engine) }),
+                            summary: "Returns information about a function during execution.",
+                            tips: ["nondeterministic_output", "request_policy:all_shards", "response_policy:special"], handler: { stats($0, box.engine) }),
                 CommandSpec("kill", arity: 2, flags: [.noscript, .allowBusy], group: .scripting, since: "7.0.0",
-                            summary: "Terminates a function during execution.", handler: { kill($0, box.engine) }),
+                            summary: "Terminates a function during execution.",
+                            tips: ["request_policy:all_shards", "response_policy:one_succeeded"], handler: { kill($0, box.engine) }),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .scripting, since: "7.0.0",
                             summary: "Returns helpful text about the different subcommands.", handler: help),
                 CommandSpec("dump", arity: 2, flags: [.noscript], group: .scripting, since: "7.0.0",
@@ -38,7 +40,7 @@ public enum FunctionCommands {
                             summary: "Dumps all libraries into a serialized binary payload.", handler: { dump($0, box.engine) }),
                 CommandSpec("restore", arity: -3, flags: [.noscript, .write, .denyoom], keys: .all, group: .scripting, since: "7.0.0",
                             complexity: "O(N) where N is the number of functions on the payload",
-                            summary: "Restores all libraries from a payload.", handler: { restore($0, box.engine) }),
+                            summary: "Restores all libraries from a payload.", tips: ["request_policy:all_shards", "response_policy:all_succeeded"], handler: { restore($0, box.engine) }),
             ], handler: nil),
         ]
     }
@@ -106,7 +108,7 @@ public enum FunctionCommands {
 
     static func flush(_ c: Client, _ engine: ScriptEngine) {
         if c.argc > 3 {
-            c.fail(.custom("ERR unknown subcommand or wrong number of arguments for '\(c.argString(1))'. Try FUNCTION HELP."))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "function"))
             return
         }
         if c.argc == 3 && !(c.arg(2).equalsIgnoringCase("SYNC") || c.arg(2).equalsIgnoringCase("ASYNC")) {

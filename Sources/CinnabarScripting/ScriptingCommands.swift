@@ -26,8 +26,9 @@ public enum ScriptingCommands {
     /// Key specs of EVAL-style commands: `numkeys` at index 2, then the keys
     /// (what COMMAND INFO and COMMAND GETKEYS report; locking still takes every shard).
     static func numkeysSpec(readOnly: Bool, withNotes: Bool) -> [CommandKeySpec] {
-        let notes = readOnly ? "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS flags"
-                             : "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE flags"
+        // Redis 7.0 reports these notes without a trailing "flags" word.
+        let notes = readOnly ? "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
+                             : "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
         return [CommandKeySpec(flags: readOnly ? ["RO", "access"] : ["RW", "access", "update"], .index(2),
                                .keynum(numKeysIndex: 0, firstKey: 1, step: 1), notes: withNotes ? notes : nil)]
     }
@@ -54,15 +55,19 @@ public enum ScriptingCommands {
                 // state: both hold every shard, so no script runs meanwhile.
                 CommandSpec("load", arity: 3, flags: [.noscript, .stale], keys: .all, group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the length in bytes of the script body.",
-                            summary: "Loads a server-side Lua script to the script cache.", handler: { load($0, box.engine) }),
+                            summary: "Loads a server-side Lua script to the script cache.",
+                            tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], handler: { load($0, box.engine) }),
                 CommandSpec("exists", arity: -3, flags: [.noscript], group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the number of scripts to check.",
-                            summary: "Determines whether server-side Lua scripts exist in the script cache.", handler: { exists($0, box.engine) }),
+                            summary: "Determines whether server-side Lua scripts exist in the script cache.",
+                            tips: ["request_policy:all_shards", "response_policy:agg_logical_and"], handler: { exists($0, box.engine) }),
                 CommandSpec("flush", arity: -2, flags: [.noscript, .mayReplicate], keys: .all, group: .scripting, since: "2.6.0",
                             complexity: "O(N) with N being the number of scripts in cache",
-                            summary: "Removes all server-side Lua scripts from the script cache.", handler: { flush($0, box.engine) }),
+                            summary: "Removes all server-side Lua scripts from the script cache.",
+                            tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], handler: { flush($0, box.engine) }),
                 CommandSpec("kill", arity: 2, flags: [.noscript, .allowBusy], group: .scripting, since: "2.6.0",
-                            summary: "Terminates a server-side Lua script during execution.", handler: { kill($0, box.engine) }),
+                            summary: "Terminates a server-side Lua script during execution.",
+                            tips: ["request_policy:all_shards", "response_policy:one_succeeded"], handler: { kill($0, box.engine) }),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .scripting, since: "5.0.0",
                             summary: "Returns helpful text about the different subcommands.", handler: help),
             ], handler: nil),

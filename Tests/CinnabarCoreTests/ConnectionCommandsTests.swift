@@ -153,4 +153,24 @@ final class UnknownCommandErrorTests: XCTestCase {
                        R.err("ERR unknown command 'FOO', with args beginning with: '\(a)' '\(String(repeating: "b", count: 25))' "))
         XCTAssertEqual(h.run("FOO"), R.err("ERR unknown command 'FOO', with args beginning with: "))
     }
+
+    /// Redis quotes the arguments of an unknown command as C strings: each ends
+    /// at its first NUL byte, other bytes (even invalid UTF-8) pass unchanged.
+    func testUnknownCommandQuotesArgumentBytes() {
+        let h = Harness()
+        func raw(_ args: [[UInt8]]) -> [UInt8] {
+            let before = h.client.reply.count
+            h.server.execute(h.client, args)
+            let out = Array(h.client.reply.bytes(from: before))
+            h.client.reply.reset()
+            return out
+        }
+        XCTAssertEqual(raw([Array("NOSUCH".utf8), [0, 0xff], [0x61, 0, 0x62], [0xff, 0xfe]]),
+                       Array("-ERR unknown command 'NOSUCH', with args beginning with: '' 'a' '".utf8) + [0xff, 0xfe] + Array("' \r\n".utf8))
+        XCTAssertEqual(raw([[0x78, 0, 0x79], [0xc3]]),
+                       Array("-ERR unknown command 'x', with args beginning with: '".utf8) + [0xc3] + Array("' \r\n".utf8))
+        XCTAssertEqual(raw([Array("CONFIG".utf8), [0xff, 0, 0x7a]]),
+                       Array("-ERR unknown subcommand '".utf8) + [0xff] + Array("'. Try CONFIG HELP.\r\n".utf8))
+        XCTAssertEqual(h.run("no\r\nsuch", "\r"), R.err("ERR unknown command 'no  such', with args beginning with: ' ' "))
+    }
 }

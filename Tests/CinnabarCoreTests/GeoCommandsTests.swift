@@ -158,6 +158,10 @@ final class GeoCommandsTests: XCTestCase {
             step(words("GEOADD", "g", "200", "100", "x"), "-ERR invalid longitude,latitude pair 200.000000,100.000000\r\n"),
             step(words("GEOADD", "g", "inf", "0", "x"), "-ERR invalid longitude,latitude pair inf,0.000000\r\n"),
             step(words("GEOADD", "g", "1", "86", "x"), "-ERR invalid longitude,latitude pair 1.000000,86.000000\r\n"),
+            // %f of a huge double spells out all of its 309 integer digits.
+            step(words("GEOADD", "g", "1", "-1e308", "x"), "-ERR invalid longitude,latitude pair 1.000000,-"
+                 + "100000000000000001097906362944045541740492309677311846336810682903157585404911491537163328978494688899061249669721172515611590283743140088328307009198146046031271664502933027185697489699588559043338384466165001178426897626212945177628091195786707458122783970171784415105291802893207873272974885715430223118336"
+                 + ".000000\r\n"),
             step(words("GEOADD", "g", "1", "2"), "-ERR wrong number of arguments for 'geoadd' command\r\n"),
             step(words("GEOADD", "g", "NX", "XX", "1", "2", "m"), "-ERR syntax error\r\n"),
             step(words("GEOADD", "g", "abc", "2", "m"), "-ERR value is not a valid float\r\n"),
@@ -220,7 +224,7 @@ final class GeoCommandsTests: XCTestCase {
             step(words("GEOSEARCHSTORE", "x", "str", "FROMLONLAT", "1", "2", "BYRADIUS", "1", "km"), "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"),
             step(words("GEORADIUS", "Sicily", "1", "2", "3", "km", "STORE", "str"), ":0\r\n"),
             step(words("TYPE", "str"), "+none\r\n"),
-            step(words("INFO", "errorstats"), "$67\r\n# Errorstats\r\nerrorstat_ERR:count=52\r\nerrorstat_WRONGTYPE:count=9\r\n\r\n"),
+            step(words("INFO", "errorstats"), "$67\r\n# Errorstats\r\nerrorstat_ERR:count=53\r\nerrorstat_WRONGTYPE:count=9\r\n\r\n"),
         ])
     }
 

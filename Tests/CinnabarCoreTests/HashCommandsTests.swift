@@ -403,4 +403,18 @@ final class HashCommandsTests: XCTestCase {
         let zipmap: [UInt8] = [2, 1, 97, 1, 0, 49, 2, 98, 98, 3, 1, 120, 121, 122, 0, 255]
         XCTAssertEqual(load([UInt8(zipmap.count)] + zipmap, RDB.TypeCode.hashZipmap), "ok")
     }
+
+    /// RESTORE converts a packed hash longer than the current hash-max-listpack-entries,
+    /// as Redis 7.0.15 does (the payload below is Redis's DUMP of a 3-field listpack hash).
+    func testRestoreAppliesConfiguredEntryLimit() {
+        let h = Harness()
+        let payload: [UInt8] = [0x10, 0x16, 0x16, 0x00, 0x00, 0x00, 0x06, 0x00, 0x81, 0x61, 0x02, 0x01, 0x01, 0x81, 0x62, 0x02, 0x02, 0x01,
+                                0x81, 0x63, 0x02, 0x03, 0x01, 0xff, 0x0a, 0x00, 0xb8, 0x9b, 0x87, 0xb6, 0x0d, 0x5e, 0xbe, 0x5e]
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("a".utf8), Array("0".utf8), payload]), R.ok)
+        XCTAssertEqual(h.run("OBJECT", "ENCODING", "a"), R.bulk("listpack"))
+        XCTAssertEqual(h.run("CONFIG", "SET", "hash-max-listpack-entries", "2"), R.ok)
+        XCTAssertEqual(h.run([Array("RESTORE".utf8), Array("b".utf8), Array("0".utf8), payload]), R.ok)
+        XCTAssertEqual(h.run("OBJECT", "ENCODING", "b"), R.bulk("hashtable"))
+        XCTAssertEqual(h.run("HGET", "b", "c"), R.bulk("3"))
+    }
 }

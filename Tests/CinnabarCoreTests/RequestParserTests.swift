@@ -284,6 +284,23 @@ final class RequestParserTests: XCTestCase {
         XCTAssertNil(ParserDriver.run(Array(wire.dropLast()), cuts: []).error)
     }
 
+    /// Redis looks for line ends with strchr on a NUL-terminated buffer: a NUL
+    /// before the CR (header lines) or LF (inline lines) leaves the line
+    /// unfinished until the 64 KB limit, while NULs inside bulk payloads are data.
+    func testNulHidesLineEndsLikeRedis() {
+        for wire in ["PING\0\r\nPING\r\n", "*1\r\n$4\0\r\nPING\r\n", "*1\0\r\n$4\r\nPING\r\n"] {
+            let d = ParserDriver.run(b(wire), cuts: [])
+            XCTAssertNil(d.error, wire)
+            XCTAssertEqual(d.commands.count, 0, wire)
+        }
+        let payload = ParserDriver.run(b("*1\r\n$4\r\nPI\0G\r\nPING\r\n"), cuts: [])
+        XCTAssertEqual(payload.commands, [[b("PI\0G")], [b("PING")]])
+        let over = ParserDriver.run(b("PING\0\r\n") + [UInt8](repeating: 120, count: RequestParser.inlineMax), cuts: [30_000])
+        XCTAssertEqual(over.error, "ERR Protocol error: too big inline request")
+        let header = ParserDriver.run(b("*1\0\r\n") + [UInt8](repeating: 120, count: RequestParser.inlineMax), cuts: [30_000])
+        XCTAssertEqual(header.error, "ERR Protocol error: too big mbulk count string")
+    }
+
     func testUnbalancedQuotes() {
         for line in ["ECHO \"abc\r\n", "ECHO 'abc\r\n", "ECHO \"abc\\\"\r\n", "ECHO a'b'c\r\n", "ECHO a\"b c\"d\r\n",
                      "XYZ ''x\r\n", "ECHO \"a\\\r\n", "SET \"k\"v 1\r\n"] {

@@ -241,4 +241,11 @@ final class ScriptingCommandsTests: XCTestCase {
         XCTAssertTrue(h.run("EVAL", "return struct.unpack('s', 'abc')", "0").contains("unfinished string in data"))
         XCTAssertTrue(h.run("EVAL", "return struct.unpack('i', 'abcd', -1)", "0").contains("(data string too short)"))
     }
+
+    /// Error replies of scripts drop trailing CR/LF and turn inner ones into spaces, as Redis 7.0.15 does.
+    func testErrorTablesWithNewlines() {
+        let h = Harness()
+        XCTAssertEqual(h.run("EVAL", "return {err='ERR a\\nb\\r'}", "0"), R.err("ERR a b"))
+        XCTAssertEqual(h.run("EVAL", "return redis.pcall('EXPIREAT','a','1','x\\n')", "0"), R.err("ERR Unsupported option x"))
+    }
 }

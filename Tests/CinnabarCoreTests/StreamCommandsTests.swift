@@ -373,4 +373,16 @@ final class StreamCommandsTests: XCTestCase {
         h.run("XDEL", "s", "2-0")
         XCTAssertEqual(nodes(), ":6")
     }
+
+    /// Stream errors quote key and group names as C strings (cut at a NUL byte), as Redis 7.0.15 does.
+    func testErrorsQuoteNamesAsCStrings() {
+        let h = Harness()
+        XCTAssertEqual(h.run("XADD", "s", "1-1", "f", "v"), R.bulk("1-1"))
+        XCTAssertEqual(h.run("XREADGROUP", "GROUP", "g\0x", "c", "STREAMS", "s", ">"),
+                       R.err("NOGROUP No such key 's' or consumer group 'g' in XREADGROUP with GROUP option"))
+        XCTAssertEqual(h.run("XGROUP", "SETID", "s", "g\0x", "0"), R.err("NOGROUP No such consumer group 'g' for key name 's'"))
+        XCTAssertEqual(h.run("XPENDING", "k\0x", "g\0y"), R.err("NOGROUP No such key 'k' or consumer group 'g'"))
+        XCTAssertEqual(h.run("XGROUP", "CREATE", "s", "g", "0"), R.ok)
+        XCTAssertEqual(h.run("XCLAIM", "s", "g", "c", "0", "1-1", "o\0pt"), R.err("ERR Unrecognized XCLAIM option 'o'"))
+    }
 }

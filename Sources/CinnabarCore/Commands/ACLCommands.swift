@@ -161,7 +161,7 @@ public enum ACLCommands {
             return
         }
         if c.argc != 3 {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "acl"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "acl"))
             return
         }
         guard let idx = acl.categoryIndex(Substring(c.argString(2))) else {
@@ -180,7 +180,7 @@ public enum ACLCommands {
 
     static func genPass(_ c: Client) {
         if c.argc > 3 {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "acl"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "acl"))
             return
         }
         var bits = 256
@@ -204,7 +204,7 @@ public enum ACLCommands {
 
     static func log(_ c: Client) {
         if c.argc > 3 {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "acl"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "acl"))
             return
         }
         let acl = c.server.acl

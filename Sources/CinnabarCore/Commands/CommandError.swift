@@ -10,8 +10,9 @@ public enum CommandError: Error, Equatable {
     case overflow
     case incrementNaNOrInfinity
     case wrongArity(command: String)
-    case unknownCommand(name: String, args: [String])
-    case unknownSubcommand(name: String, command: String)
+    /// Holds the raw argument bytes: the message quotes them unchanged (see `messageBytes`).
+    case unknownCommand(name: [UInt8], args: [[UInt8]])
+    case unknownSubcommand(name: [UInt8], command: String)
     case noAuth
     case wrongPass
     /// ACL refused the command itself (its full name, `config|set` for subcommands).
@@ -196,17 +197,8 @@ public enum CommandError: Error, Equatable {
         case .overflow: return "ERR increment or decrement would overflow"
         case .incrementNaNOrInfinity: return "ERR increment would produce NaN or Infinity"
         case .wrongArity(let command): return "ERR wrong number of arguments for '\(command)' command"
-        case .unknownCommand(let name, let args):
-            // Like Redis, arguments are quoted until the list reaches 128 bytes, the last one cut to fit.
-            var list = ""
-            for a in args {
-                let used = list.utf8.count
-                if used >= 128 { break }
-                list += "'" + String(decoding: a.utf8.prefix(128 - used), as: UTF8.self) + "' "
-            }
-            return "ERR unknown command '\(Self.clip(name))', with args beginning with: " + list
-        case .unknownSubcommand(let name, let command):
-            return "ERR unknown subcommand '\(Self.clip(name))'. Try \(command.uppercased()) HELP."
+        case .unknownCommand, .unknownSubcommand:
+            return String(decoding: messageBytes, as: UTF8.self)
         case .noAuth: return "NOAUTH Authentication required."
         case .wrongPass: return "WRONGPASS invalid username-password pair or user is disabled."
         case .noPermCommand(let command): return "NOPERM this user has no permissions to run the '\(command)' command"
@@ -378,6 +370,34 @@ public enum CommandError: Error, Equatable {
     public var code: Substring {
         let t = text
         return t.prefix { $0 != " " }
+    }
+
+    /// The reply text as bytes. Messages quoting the client's arguments keep
+    /// their bytes as Redis does (a reply may hold invalid UTF-8), and cut
+    /// each argument at its first NUL byte, since Redis formats them as C strings.
+    public var messageBytes: [UInt8] {
+        func cString(_ b: [UInt8], max: Int) -> ArraySlice<UInt8> {
+            let end = b.firstIndex(of: 0) ?? b.count
+            return b[..<min(end, max)]
+        }
+        switch self {
+        case .unknownCommand(let name, let args):
+            // Arguments are quoted until the list reaches 128 bytes, the last one cut to fit.
+            var list: [UInt8] = []
+            for a in args {
+                if list.count >= 128 { break }
+                list.append(39)
+                list += cString(a, max: 128 - list.count + 1)
+                list += [39, 32]
+            }
+            return Array("ERR unknown command '".utf8) + cString(name, max: 128)
+                + Array("', with args beginning with: ".utf8) + list
+        case .unknownSubcommand(let name, let command):
+            return Array("ERR unknown subcommand '".utf8) + cString(name, max: 128)
+                + Array("'. Try \(command.uppercased()) HELP.".utf8)
+        default:
+            return Array(text.utf8)
+        }
     }
 
     /// Redis truncates user-supplied names in messages to 128 bytes.

@@ -432,7 +432,7 @@ public enum ConnectionCommands {
 
     static func clientPause(_ c: Client) {
         guard c.argc <= 4 else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "client"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "client"))
             return
         }
         var mode = ClientPause.Mode.all
@@ -464,7 +464,7 @@ public enum ConnectionCommands {
     /// CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: 1 when the client was blocked on keys.
     static func clientUnblock(_ c: Client) {
         guard c.argc <= 4 else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "client"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "client"))
             return
         }
         var error = false

@@ -36,7 +36,7 @@ enum DebugCommand {
             c.server.log.log(.warning, "DEBUG PANIC called at Unix time \(Sys.unixMillis() / 1000)")
             abort()
         } else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "debug"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "debug"))
         }
     }
 

@@ -38,14 +38,14 @@ extension Server {
         c.commandFailed = false
         guard var cmd = commands.lookup(c.arg(0)) else {
             c.lastCommandID = -1
-            let args = (1..<c.argc).map { c.argString($0) }
-            reject(c, nil, .unknownCommand(name: c.argString(0), args: args))
+            let args = (1..<c.argc).map { Array(c.arg($0)) }
+            reject(c, nil, .unknownCommand(name: Array(c.arg(0)), args: args))
             return
         }
         if !cmd.subcommands.isEmpty && c.argc >= 2 {
             guard let sub = cmd.subcommand(c.arg(1)) else {
                 c.lastCommandID = -1
-                reject(c, nil, .unknownSubcommand(name: c.argString(1), command: cmd.name))
+                reject(c, nil, .unknownSubcommand(name: Array(c.arg(1)), command: cmd.name))
                 return
             }
             cmd = sub
@@ -153,7 +153,10 @@ extension Server {
             TransactionCommands.abort(c, because: error)
             return
         }
-        c.fail(error)
+        switch error {
+        case .unknownCommand, .unknownSubcommand: c.replyError(bytes: error.messageBytes)
+        default: c.fail(error)
+        }
     }
 
     /// Runs `cmd` with `c`'s arguments: locks the shards of its keys (unless

@@ -6,6 +6,8 @@ public enum KeyCommands {
         let everyKey = KeySpec.range(first: 1, last: -1, step: 1)
         let twoKeys = KeySpec.range(first: 1, last: 2, step: 1)
         let objectKey = KeySpec.range(first: 2, last: 2, step: 1)
+        // OBJECT subcommands only look at the key (no access-time update), so plain RO.
+        let objectKeySpec = [CommandKeySpec.one(2, ["RO"])]
         return [
             CommandSpec("del", arity: -2, flags: [.write], keys: everyKey, group: .generic, since: "1.0.0",
                         complexity: "O(N) where N is the number of keys that will be removed. When a key to remove holds a value other than a string, the individual complexity for this key is O(M) where M is the number of elements in the list, set, sorted set or hash. Removing a single key that holds a string value is O(1).",
@@ -72,15 +74,19 @@ public enum KeyCommands {
             CommandSpec("object", arity: -2, group: .generic, since: "2.2.3", complexity: "Depends on subcommand.",
                         summary: "A container for object introspection commands", subcommands: [
                             CommandSpec("encoding", arity: 3, flags: [.readonly], keys: objectKey, group: .generic, since: "2.2.3",
-                                        summary: "Inspect the internal encoding of a Redis object", handler: objectEncoding),
+                                        summary: "Inspect the internal encoding of a Redis object",
+                                        keySpecs: objectKeySpec, tips: ["nondeterministic_output"], handler: objectEncoding),
                             CommandSpec("freq", arity: 3, flags: [.readonly], keys: objectKey, group: .generic, since: "4.0.0",
-                                        summary: "Get the logarithmic access frequency counter of a Redis object", handler: objectFreq),
+                                        summary: "Get the logarithmic access frequency counter of a Redis object",
+                                        keySpecs: objectKeySpec, tips: ["nondeterministic_output"], handler: objectFreq),
                             CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .generic, since: "6.2.0",
                                         summary: "Show helpful text about the different subcommands", handler: objectHelp),
                             CommandSpec("idletime", arity: 3, flags: [.readonly], keys: objectKey, group: .generic, since: "2.2.3",
-                                        summary: "Get the time since a Redis object was last accessed", handler: objectIdletime),
+                                        summary: "Get the time since a Redis object was last accessed",
+                                        keySpecs: objectKeySpec, tips: ["nondeterministic_output"], handler: objectIdletime),
                             CommandSpec("refcount", arity: 3, flags: [.readonly], keys: objectKey, group: .generic, since: "2.2.3",
-                                        summary: "Get the number of references to the value of the key", handler: objectRefcount),
+                                        summary: "Get the number of references to the value of the key",
+                                        keySpecs: objectKeySpec, tips: ["nondeterministic_output"], handler: objectRefcount),
                         ], handler: nil),
         ]
     }
@@ -543,7 +549,7 @@ public enum KeyCommands {
             } else if opt.equalsIgnoringCase("LT") {
                 lt = true
             } else {
-                c.fail(.unsupportedOption(c.argString(j)))
+                c.fail(.unsupportedOption(c.argCString(j)))
                 return
             }
         }

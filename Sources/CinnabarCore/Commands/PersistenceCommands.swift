@@ -123,7 +123,7 @@ public enum PersistenceCommands {
         }
         let value: RDBValue
         do {
-            value = try RDBValues.readPayload(body)
+            value = try RDBValues.readPayload(body, limits: c.context.config)
         } catch {
             c.fail(.custom("ERR Bad data format"))
             return

@@ -40,7 +40,7 @@ public enum PubSubCommands {
                             complexity: "O(N) for the SHARDNUMSUB subcommand, where N is the number of requested shard channels",
                             summary: "Get the count of subscribers for shard channels", handler: pubsubShardNumsub),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .pubsub, since: "6.2.0",
-                            summary: "Show helpful text about the different subcommands", handler: pubsubHelp),
+                            summary: "Show helpful text about the different subcommands", acl: ["-pubsub"], handler: pubsubHelp),
             ], handler: nil),
             CommandSpec("ssubscribe", arity: -2, flags: subscribing, keys: .range(first: 1, last: -1, step: 1),
                         group: .pubsub, since: "7.0.0",
@@ -133,7 +133,7 @@ public enum PubSubCommands {
     /// CHANNELS and SHARDCHANNELS take at most a pattern.
     private static func listChannels(_ c: Client, sharded: Bool) {
         guard c.argc <= 3 else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "pubsub"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "pubsub"))
             return
         }
         let names = c.server.pubsub.channelNames(matching: c.argc == 3 ? c.arg(2) : nil, sharded: sharded)

@@ -4,7 +4,7 @@ public enum ReplicationCommands {
         [
             CommandSpec("wait", arity: 3, flags: [.noscript], group: .generic, since: "3.0.0",
                         summary: "Blocks until the connection's earlier writes reach the given number of replicas, or the timeout passes.",
-                        tips: ["request_policy:all_shards", "response_policy:agg_min"], handler: wait),
+                        tips: ["request_policy:all_shards", "response_policy:agg_min"], acl: ["connection", "-keyspace"], handler: wait),
         ]
     }
 

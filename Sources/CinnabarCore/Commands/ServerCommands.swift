@@ -24,11 +24,9 @@ public enum ServerCommands {
                             summary: "Changes configuration parameters, all or none.",
                             tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], handler: configSet),
                 CommandSpec("resetstat", arity: 2, flags: adminFlags, group: .server, since: "2.0.0",
-                            summary: "Zeroes the statistics INFO reports.",
-                            tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], handler: configResetStat),
+                            summary: "Zeroes the statistics INFO reports.", handler: configResetStat),
                 CommandSpec("rewrite", arity: 2, flags: adminFlags, group: .server, since: "2.8.0",
-                            summary: "Writes the running configuration back to the configuration file.",
-                            tips: ["request_policy:all_nodes", "response_policy:all_succeeded"], handler: configRewrite),
+                            summary: "Writes the running configuration back to the configuration file.", handler: configRewrite),
                 CommandSpec("help", arity: 2, flags: [.loading, .stale], group: .server, since: "5.0.0",
                             summary: "Describes the CONFIG subcommands.", handler: configHelp),
             ], handler: nil),
@@ -300,7 +298,7 @@ public enum ServerCommands {
 
     static func slowlogGet(_ c: Client) {
         guard c.argc <= 3 else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: "slowlog"))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: "slowlog"))
             return
         }
         var count = 10

@@ -744,7 +744,7 @@ public enum StreamCommands {
             let s = e?.object(as: StreamValue.self)
             if groupArg > 0 {
                 guard let s, let g = s.group(groupName) else {
-                    c.fail(.streamNoGroupForRead(key: c.argString(keyArg), group: groupName.string))
+                    c.fail(.streamNoGroupForRead(key: c.argCString(keyArg), group: String(decoding: groupName.prefix { $0 != 0 }, as: UTF8.self)))
                     return
                 }
                 groups.append(g)
@@ -955,7 +955,7 @@ public enum StreamCommands {
                 entriesRead = n
                 i += 2
             } else {
-                c.fail(.subcommandSyntax(subcommand: c.argString(1), command: c.argString(0)))
+                c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: c.argString(0)))
                 return
             }
         }
@@ -978,7 +978,7 @@ public enum StreamCommands {
             }
             group = s.group(groupName)
             if group == nil && (setid || sub.equalsIgnoringCase("CREATECONSUMER") || sub.equalsIgnoringCase("DELCONSUMER")) {
-                c.fail(.streamNoSuchGroup(group: groupName.string, key: c.argString(2)))
+                c.fail(.streamNoSuchGroup(group: String(decoding: groupName.prefix { $0 != 0 }, as: UTF8.self), key: c.argCString(2)))
                 return
             }
         }
@@ -1052,7 +1052,7 @@ public enum StreamCommands {
             }
             c.reply.integer(pending)
         } else {
-            c.fail(.subcommandSyntax(subcommand: c.argString(1), command: c.argString(0)))
+            c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: c.argString(0)))
         }
     }
 
@@ -1184,7 +1184,7 @@ public enum StreamCommands {
         switch readGroup(c) {
         case .failure: return
         case .missing:
-            c.fail(.streamNoKeyOrGroup(key: c.argString(1), group: c.argString(2)))
+            c.fail(.streamNoKeyOrGroup(key: c.argCString(1), group: c.argCString(2)))
             return
         case .found(_, let group): g = group
         }
@@ -1253,7 +1253,7 @@ public enum StreamCommands {
         switch readGroup(c) {
         case .failure: return
         case .missing:
-            c.fail(.streamNoKeyOrGroup(key: c.argString(1), group: c.argString(2)))
+            c.fail(.streamNoKeyOrGroup(key: c.argCString(1), group: c.argCString(2)))
             return
         case .found(let v, let group):
             s = v
@@ -1296,7 +1296,7 @@ public enum StreamCommands {
                 guard let id = strictID(c, j) else { return }
                 lastID = id
             } else {
-                c.fail(.streamUnknownClaimOption(c.argString(j)))
+                c.fail(.streamUnknownClaimOption(c.argCString(j)))
                 return
             }
             j += 1
@@ -1398,7 +1398,7 @@ public enum StreamCommands {
         switch readGroup(c) {
         case .failure: return
         case .missing:
-            c.fail(.streamNoKeyOrGroup(key: c.argString(1), group: c.argString(2)))
+            c.fail(.streamNoKeyOrGroup(key: c.argCString(1), group: c.argCString(2)))
             return
         case .found(let v, let group):
             s = v
@@ -1514,7 +1514,7 @@ public enum StreamCommands {
     static func xinfoConsumers(_ c: Client) {
         guard let s = infoStream(c) else { return }
         guard let g = s.group(c.arg(3)) else {
-            c.fail(.streamNoSuchGroup(group: c.argString(3), key: c.argString(2)))
+            c.fail(.streamNoSuchGroup(group: c.argCString(3), key: c.argCString(2)))
             return
         }
         let r = c.reply
@@ -1559,12 +1559,12 @@ public enum StreamCommands {
         let options = c.argc - 3
         if options > 0 {
             guard options == 1 || options == 3, c.arg(3).equalsIgnoringCase("FULL") else {
-                c.fail(.subcommandSyntax(subcommand: c.argString(1), command: c.argString(0)))
+                c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: c.argString(0)))
                 return
             }
             if options == 3 {
                 guard c.arg(4).equalsIgnoringCase("COUNT") else {
-                    c.fail(.subcommandSyntax(subcommand: c.argString(1), command: c.argString(0)))
+                    c.fail(.subcommandSyntax(subcommand: c.argCString(1), command: c.argString(0)))
                     return
                 }
                 guard let n = integer(c, 5) else { return }

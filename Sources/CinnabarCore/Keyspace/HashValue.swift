@@ -326,11 +326,6 @@ public final class HashValue: StoredObject {
 // MARK: RDB
 
 extension HashValue {
-    /// The encoding limits applied to loaded hashes: Redis's defaults, as
-    /// loaders have no server configuration at hand. Writes later apply the
-    /// configured limits.
-    static let loadLimits = ServerConfig()
-
     /// A packed hash as a listpack of alternating fields and values (type
     /// 16), a table as a count and field/value strings (type 4), as Redis 7.0 saves them.
     func writeRDB(_ w: RDBWriter) {
@@ -353,8 +348,8 @@ extension HashValue {
     /// Reads a hash saved as RDB type 4 (plain), 9 (zipmap), 13 (ziplist) or
     /// 16 (listpack). Duplicate fields and empty hashes are rejected.
     static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
-        let maxEntries = loadLimits.hashMaxListpackEntries
-        let maxValue = loadLimits.hashMaxListpackValue
+        let maxEntries = r.limits.hashMaxListpackEntries
+        let maxValue = r.limits.hashMaxListpackValue
         let h = HashValue()
         var failure: RDBError?
         /// Adds a pair, noting a duplicate field as the load's failure.

@@ -283,10 +283,6 @@ public final class SetValue: StoredObject {
 // MARK: RDB
 
 extension SetValue {
-    /// The encoding limit applied to loaded sets: Redis's default, as
-    /// loaders have no server configuration at hand.
-    static let loadLimits = ServerConfig()
-
     /// An intset as its blob (type 11: width and count as 32-bit little-endian
     /// words, then the integers), a table as a count and member strings (type 2),
     /// as Redis 7.0 saves them.
@@ -310,7 +306,7 @@ extension SetValue {
     /// Reads a set saved as RDB type 2 (plain) or 11 (intset). Duplicate or
     /// unordered members and empty sets are rejected.
     static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
-        let maxIntset = min(loadLimits.setMaxIntsetEntries, 1 << 30)
+        let maxIntset = min(r.limits.setMaxIntsetEntries, 1 << 30)
         let s = SetValue()
         switch type {
         case RDB.TypeCode.set:

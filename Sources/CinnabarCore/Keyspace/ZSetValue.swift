@@ -1115,10 +1115,6 @@ public final class ZSetValue: StoredObject {
 // MARK: RDB
 
 extension ZSetValue {
-    /// The configuration limits applied to loaded sets (the reader has no
-    /// server configuration at hand): Redis's defaults.
-    static let loadLimits = ServerConfig()
-
     /// Writes the value as Redis 7.0 saves it: a compact set as a listpack of
     /// member / score pairs (scores as Redis's listpack text: integers when
     /// integral, else `%.17g`), a skip list as a count then member and binary
@@ -1150,8 +1146,8 @@ extension ZSetValue {
     /// score pairs; 12 and 17: a ziplist or listpack of pairs), then picks the
     /// encoding Redis would. NaN scores, duplicates and empty sets are errors.
     static func rdbLoad(_ type: UInt8, _ r: inout RDBReader) throws(RDBError) -> StoredObject {
-        let maxEntries = loadLimits.zsetMaxListpackEntries
-        let maxValue = loadLimits.zsetMaxListpackValue
+        let maxEntries = r.limits.zsetMaxListpackEntries
+        let maxValue = r.limits.zsetMaxListpackValue
         switch type {
         case RDB.TypeCode.zset, RDB.TypeCode.zset2:
             let n = try r.length()

@@ -317,7 +317,7 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
         let result: RDBSnapshot.LoadResult
         do {
             result = try RDBSnapshot.load(Bytes(start: map.assumingMemoryBound(to: UInt8.self), count: size),
-                                          keyspace: server.keyspace, now: Sys.unixMillis()) { codes.append($0) }
+                                          keyspace: server.keyspace, now: Sys.unixMillis(), limits: server.config.snapshot) { codes.append($0) }
         } catch {
             throw RDBError("Error loading \(path): \(error.message)")
         }

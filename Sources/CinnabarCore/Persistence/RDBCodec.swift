@@ -191,6 +191,11 @@ public struct RDBReader {
     public let base: UnsafePointer<UInt8>
     public let count: Int
     public var position = 0
+    /// The encoding limits (`*-max-*` settings) loaded aggregates follow, as
+    /// Redis converts a loaded value with the server's current settings.
+    /// Redis's defaults unless the reader is given the live configuration.
+    public var limits = RDBReader.defaultLimits
+    static let defaultLimits = ServerConfig()
 
     public init(_ bytes: Bytes) {
         base = bytes.baseAddress ?? UnsafePointer(bitPattern: 8)!

@@ -68,8 +68,9 @@ public enum RDBValues {
     }
 
     /// Reads a DUMP payload body (already verified) into a value.
-    public static func readPayload(_ body: Bytes) throws(RDBError) -> RDBValue {
+    public static func readPayload(_ body: Bytes, limits: ServerConfig? = nil) throws(RDBError) -> RDBValue {
         var r = RDBReader(body)
+        if let limits { r.limits = limits }
         let type = try r.byte()
         return try read(type, &r)
     }
@@ -137,10 +138,12 @@ public enum RDBSnapshot {
     /// Loads an RDB image into `keyspace` (keys go in under their shard's lock,
     /// one at a time, so the server may keep serving meanwhile). `library`
     /// receives each function library's code. Keys already expired at `now`
-    /// are skipped. Throws on any malformed, truncated or mis-checksummed input.
-    public static func load(_ image: Bytes, keyspace: Keyspace, now: Int64,
+    /// are skipped; aggregates take the encodings `limits` (the `*-max-*`
+    /// settings) call for. Throws on any malformed, truncated or mis-checksummed input.
+    public static func load(_ image: Bytes, keyspace: Keyspace, now: Int64, limits: ServerConfig? = nil,
                             library: ([UInt8]) throws(RDBError) -> Void) throws(RDBError) -> LoadResult {
         var r = RDBReader(image)
+        if let limits { r.limits = limits }
         let magic = try r.bytes(9)
         guard magic.count == 9, Array(magic[0..<5]) == Array("REDIS".utf8),
               let version = Int(String(decoding: magic[5..<9], as: UTF8.self)) else {

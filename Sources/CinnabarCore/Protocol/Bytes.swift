@@ -199,9 +199,15 @@ public enum Numbers {
     }
 
     static func cFormat(_ format: String, _ d: Double) -> [UInt8] {
-        withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buf in
-            let n = withVaList([d]) { vsnprintf(buf.baseAddress!, 64, format, $0) }
-            return (0..<Int(min(n, 63))).map { UInt8(bitPattern: buf[$0]) }
+        // `%f` of a huge double has over 300 digits: format again with room for all of them.
+        var cap = 64
+        while true {
+            let (n, out) = withUnsafeTemporaryAllocation(of: CChar.self, capacity: cap) { buf in
+                let n = Int(withVaList([d]) { vsnprintf(buf.baseAddress!, cap, format, $0) })
+                return (n, n < cap ? (0..<max(n, 0)).map { UInt8(bitPattern: buf[$0]) } : [])
+            }
+            if n < cap { return out }
+            cap = n + 1
         }
     }
 

@@ -157,13 +157,16 @@ public final class ReplyBuffer {
         appendCRLF()
     }
 
-    /// `-text\r\n`; newlines inside are replaced by spaces as Redis does.
+    /// `-text\r\n`; trailing CR/LF are dropped and inner ones become spaces, as Redis does.
     public func error(_ text: String) {
         appendByte(45)
         var t = text
         t.withUTF8 { u in
-            ensure(u.count)
-            for b in u { base[count] = (b == 13 || b == 10) ? 32 : b; count += 1 }
+            // As Redis formats errors: trailing CR/LF are dropped, inner ones become spaces.
+            var n = u.count
+            while n > 0 && (u[n - 1] == 13 || u[n - 1] == 10) { n -= 1 }
+            ensure(n)
+            for b in u[..<n] { base[count] = (b == 13 || b == 10) ? 32 : b; count += 1 }
         }
         appendCRLF()
     }

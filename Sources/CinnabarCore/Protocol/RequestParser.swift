@@ -212,8 +212,19 @@ public struct RequestParser {
         return q.base.distance(to: p.assumingMemoryBound(to: UInt8.self))
     }
 
+    /// As `find`, but as C's `strchr` on Redis's NUL-terminated query buffer:
+    /// a NUL byte before `byte` hides it, so the line is not complete yet.
+    /// Redis finds protocol line ends this way, and a client sending a NUL in a
+    /// header or inline line gets no reply until the 64 KB limit is passed.
+    @inline(__always)
+    private func findBeforeNul(_ q: QueryBuffer, _ byte: UInt8, from: Int) -> Int? {
+        guard let at = find(q, byte, from: from) else { return nil }
+        if at > from, memchr(q.base + from, 0, at - from) != nil { return nil }
+        return at
+    }
+
     private mutating func parseMultibulkHeader(_ q: QueryBuffer, unauthenticated: Bool) -> ParseOutcome {
-        guard let cr = find(q, 13, from: q.start) else {
+        guard let cr = findBeforeNul(q, 13, from: q.start) else {
             if q.available > Self.inlineMax { return .protocolError("ERR Protocol error: too big mbulk count string") }
             return .incomplete
         }
@@ -238,7 +249,7 @@ public struct RequestParser {
     private mutating func parseBulks(_ q: QueryBuffer, maxBulk: Int, unauthenticated: Bool) -> ParseOutcome {
         while multibulkRemaining > 0 {
             if bulkLen == -1 {
-                guard let cr = find(q, 13, from: q.start) else {
+                guard let cr = findBeforeNul(q, 13, from: q.start) else {
                     if q.available > Self.inlineMax { return .protocolError("ERR Protocol error: too big bulk count string") }
                     return .incomplete
                 }
@@ -271,7 +282,7 @@ public struct RequestParser {
     }
 
     private mutating func parseInline(_ q: QueryBuffer) -> ParseOutcome {
-        guard let nl = find(q, 10, from: q.start) else {
+        guard let nl = findBeforeNul(q, 10, from: q.start) else {
             if q.available > Self.inlineMax { return .protocolError("ERR Protocol error: too big inline request") }
             return .incomplete
         }

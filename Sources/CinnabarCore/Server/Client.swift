@@ -264,6 +264,13 @@ public final class Client: EventHandler {
     /// Argument `i` as a Swift string (messages, configuration; not hot paths).
     public func argString(_ i: Int) -> String { arg(i).string }
 
+    /// Argument `i` up to its first NUL byte, as Redis quotes an argument
+    /// with `%s` in error messages (it reads the argument as a C string).
+    public func argCString(_ i: Int) -> String {
+        let a = arg(i)
+        return String(decoding: a.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
     /// Argument `i` as a key, hashing it once per command.
     @inline(__always)
     public func key(_ i: Int) -> Key {
@@ -417,9 +424,10 @@ public final class Client: EventHandler {
     }
 
     /// As `replyError`, for a message that may hold any bytes (scripts'
-    /// errors quote their data unchanged); newlines become spaces.
+    /// errors quote their data unchanged); trailing CR/LF are dropped and inner ones become spaces.
     public func replyError(bytes: [UInt8], updateStats: Bool = true) {
         var b = bytes
+        while let last = b.last, last == 13 || last == 10 { b.removeLast() }
         for i in b.indices where b[i] == 13 || b[i] == 10 { b[i] = 32 }
         reply.appendRaw("-")
         reply.appendRaw(b)
