@@ -443,4 +443,14 @@ public final class CommandTable: @unchecked Sendable {
         var n = name
         return n.withUTF8 { lookup($0) }
     }
+
+    /// The command `name` names, where `container|sub` names a subcommand
+    /// (COMMAND INFO, ACL rules, LATENCY HISTOGRAM); any case.
+    public func lookup(fullName name: String) -> CommandSpec? {
+        let parts = name.split(separator: "|", omittingEmptySubsequences: false)
+        guard let top = lookup(String(parts[0])) else { return nil }
+        if parts.count == 1 { return top }
+        guard parts.count == 2 else { return nil }
+        return Array(parts[1].utf8).withBytes { top.subcommand($0) }
+    }
 }

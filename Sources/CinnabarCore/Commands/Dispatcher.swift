@@ -277,10 +277,8 @@ extension Server {
             if threshold >= 0 && micros >= threshold && !cmd.flags.contains(.skipSlowlog) {
                 slowlog.record(c, micros: micros, maxLength: ctx.config.slowlogMaxLen)
             }
-            let latencyThreshold = ctx.config.latencyMonitorThreshold
-            if latencyThreshold > 0 && micros / 1000 >= latencyThreshold {
-                latencyMonitor.add(cmd.flags.contains(.fast) ? "fast-command" : "command", millis: Int64(micros / 1000), now: Sys.unixMillis() / 1000)
-            }
+            latencyMonitor.addIfNeeded(cmd.flags.contains(.fast) ? "fast-command" : "command", millis: Int64(micros / 1000),
+                                       threshold: ctx.config.latencyMonitorThreshold)
         }
         c.lastCommandID = cmd.id
         if monitors.isActive && !cmd.flags.contains(.skipMonitor) && !cmd.flags.contains(.admin) {

@@ -153,21 +153,13 @@ public enum LatencyCommands {
             }
         } else {
             for i in 2..<c.argc {
-                let parts = c.argString(i).lowercased().split(separator: "|", omittingEmptySubsequences: false)
-                guard var spec = server.commands.lookup(String(parts[0])) else { continue }
-                if parts.count == 2 {
-                    guard let sub = spec.subcommands.first(where: { $0.name == parts[1] }) else { continue }
-                    spec = sub
-                } else if parts.count > 2 {
-                    continue
-                }
+                guard let spec = server.commands.lookup(fullName: c.argString(i)) else { continue }
                 if !specs.contains(where: { $0 === spec }) { specs.append(spec) }
             }
         }
         var filled: [(CommandSpec, LatencyHistogram)] = []
         for spec in specs {
-            let merged = LatencyHistogram()
-            for ctx in server.contexts { merged.merge(ctx.stats.latency(spec.id)) }
+            let merged = server.latencyHistogram(of: spec)
             if merged.count > 0 { filled.append((spec, merged)) }
         }
         c.reply.mapHeader(filled.count)

@@ -391,15 +391,6 @@ public enum ServerCommands {
 
     // MARK: COMMAND
 
-    /// The command named `name`, where `a|b` names a subcommand.
-    static func findCommand(_ server: Server, _ name: String) -> CommandSpec? {
-        let parts = name.split(separator: "|", omittingEmptySubsequences: false)
-        guard let top = server.commands.lookup(String(parts[0])) else { return nil }
-        if parts.count == 1 { return top }
-        guard parts.count == 2 else { return nil }
-        return Array(parts[1].utf8).withBytes { top.subcommand($0) }
-    }
-
     static func commandAll(_ c: Client) {
         let cmds = c.server.commands.commands
         c.reply.arrayHeader(cmds.count)
@@ -417,7 +408,7 @@ public enum ServerCommands {
         }
         c.reply.arrayHeader(c.argc - 2)
         for i in 2..<c.argc {
-            if let cmd = findCommand(c.server, c.argString(i)) { replyCommandInfo(c, cmd) } else { c.reply.nullBulk() }
+            if let cmd = c.server.commands.lookup(fullName: c.argString(i)) { replyCommandInfo(c, cmd) } else { c.reply.nullBulk() }
         }
     }
 
@@ -518,7 +509,7 @@ public enum ServerCommands {
             }
             return
         }
-        let found = (2..<c.argc).compactMap { findCommand(c.server, c.argString($0)) }
+        let found = (2..<c.argc).compactMap { c.server.commands.lookup(fullName: c.argString($0)) }
         c.reply.mapHeader(found.count)
         for cmd in found {
             c.reply.bulk(cmd.fullName)

@@ -89,7 +89,7 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
         do throws(SystemError) {
             let w = RDBWriter(fd: fd, compress: compress)
             try RDBSnapshot.write(w, keyspace: server.keyspace, functions: codes, now: Sys.unixMillis(),
-                                  usedMemory: Persistence.usedMemory(), aofBase: aofBase)
+                                  usedMemory: ProcessStats.allocatedBytes(), aofBase: aofBase)
             try Sys.fsync(fd)
             Sys.close(fd)
         } catch {
@@ -371,10 +371,5 @@ public final class Persistence: ServerExtension, @unchecked Sendable {
                 "rdb_last_load_keys_loaded:\(loadedKeys)",
             ]
         }
-    }
-
-    /// Heap bytes in use (the used-mem aux field).
-    static func usedMemory() -> Int {
-        ProcessStats.allocatedBytes()
     }
 }

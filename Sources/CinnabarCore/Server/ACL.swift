@@ -231,16 +231,6 @@ public final class ACL: @unchecked Sendable {
         defaultRequiresAuth.store(needsAuth, ordering: .releasing)
     }
 
-    /// The command an ACL rule names: `name` or `container|sub`, any case.
-    func lookupRuleCommand(_ name: String) -> CommandSpec? {
-        let parts = name.split(separator: "|", omittingEmptySubsequences: false)
-        guard let base = table.lookup(String(parts[0])) else { return nil }
-        if parts.count == 1 { return base }
-        guard parts.count == 2, !base.subcommands.isEmpty else { return nil }
-        var sub = Array(parts[1].utf8)
-        return sub.withUnsafeMutableBufferPointer { base.subcommand(Bytes($0)) }
-    }
-
     func changePerm(_ s: inout ACLSelector, _ cmd: CommandSpec, _ allow: Bool) {
         s.setBit(cmd.id, allow)
         s.firstArgs[cmd.id] = nil
@@ -329,17 +319,17 @@ public final class ACL: @unchecked Sendable {
         } else if u.first == UInt8(ascii: "+") && (u.count < 2 || u[1] != UInt8(ascii: "@")) {
             let name = String(op.dropFirst())
             guard let bar = name.lastIndex(of: "|") else {
-                guard let cmd = lookupRuleCommand(name) else { throw .unknownName }
+                guard let cmd = table.lookup(fullName: name) else { throw .unknownName }
                 changePerm(&s, cmd, true)
                 return
             }
             let base = String(name[..<bar])
             let sub = String(name[name.index(after: bar)...])
-            guard let cmd = lookupRuleCommand(base) else { throw .unknownName }
+            guard let cmd = table.lookup(fullName: base) else { throw .unknownName }
             if cmd.parent != nil { throw .firstArgOfSubcommand }
             if sub.isEmpty { throw .syntax }
             if !cmd.subcommands.isEmpty {
-                guard let subcmd = lookupRuleCommand(name) else { throw .unknownName }
+                guard let subcmd = table.lookup(fullName: name) else { throw .unknownName }
                 changePerm(&s, subcmd, true)
             } else {
                 var list = s.firstArgs[cmd.id] ?? []
@@ -347,7 +337,7 @@ public final class ACL: @unchecked Sendable {
                 s.firstArgs[cmd.id] = list
             }
         } else if u.first == UInt8(ascii: "-") && (u.count < 2 || u[1] != UInt8(ascii: "@")) {
-            guard let cmd = lookupRuleCommand(String(op.dropFirst())) else { throw .unknownName }
+            guard let cmd = table.lookup(fullName: String(op.dropFirst())) else { throw .unknownName }
             changePerm(&s, cmd, false)
         } else if (u.first == UInt8(ascii: "+") || u.first == UInt8(ascii: "-")) && u.count > 1 && u[1] == UInt8(ascii: "@") {
             guard let cat = categoryIndex(op.dropFirst(2)) else { throw .unknownName }

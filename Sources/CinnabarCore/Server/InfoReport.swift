@@ -303,11 +303,17 @@ extension Server {
         }
     }
 
+    /// `spec`'s call latencies summed over every loop (latency-tracking).
+    func latencyHistogram(of spec: CommandSpec) -> LatencyHistogram {
+        let merged = LatencyHistogram()
+        for ctx in contexts { merged.merge(ctx.stats.latency(spec.id)) }
+        return merged
+    }
+
     private func latencyStatFields(_ percentiles: [Double]) -> [(String, String)] {
         var f: [(String, String)] = []
         for spec in commands.allSpecs {
-            let merged = LatencyHistogram()
-            for ctx in contexts { merged.merge(ctx.stats.latency(spec.id)) }
+            let merged = latencyHistogram(of: spec)
             guard merged.count > 0 else { continue }
             let parts = percentiles.map { p in "p\(ConfigParser.formatPercentile(p))=\(fixed3(Double(merged.value(atPercentile: p)) / 1000))" }
             f.append(("latency_percentiles_usec_" + Self.infoSafe(spec.fullName), parts.joined(separator: ",")))
